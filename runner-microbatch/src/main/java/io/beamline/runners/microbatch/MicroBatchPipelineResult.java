@@ -1,0 +1,145 @@
+package io.beamline.runners.microbatch;
+
+import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.sdk.internal.execution.PlanExecutor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.util.UserCodeException;
+import org.joda.time.Duration;
+
+/**
+ * The result of a {@link MicroBatchRunner} run: its state, its metrics, and a way to wait for it
+ * or cancel it.
+ *
+ * <p>State machine: {@code RUNNING → DONE | FAILED | CANCELLED}; the three are terminal.
+ *
+ * <p>Threading: the pipeline runs on one non-daemon driver thread (so a {@code main} that only
+ * calls {@code run()} still completes) plus a pool of {@code parallelism} daemon task threads. All
+ * public methods are thread-safe.
+ */
+public final class MicroBatchPipelineResult implements PipelineResult {
+  private static final AtomicInteger RUN_IDS = new AtomicInteger();
+
+  private final ExecutablePlan plan;
+  private final MicroBatchPipelineOptions options;
+  private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
+  private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
+  private final Thread driver;
+  private volatile State state = State.RUNNING;
+  private volatile Throwable failure;
+
+  MicroBatchPipelineResult(ExecutablePlan plan, MicroBatchPipelineOptions options) {
+    this.plan = plan;
+    this.options = options;
+    this.driver = new Thread(this::runToCompletion, "beamline-driver-" + RUN_IDS.incrementAndGet());
+  }
+
+  void start() {
+    driver.start();
+  }
+
+  private void runToCompletion() {
+    int parallelism = options.getParallelism();
+    ExecutorService pool = Executors.newFixedThreadPool(parallelism, taskThreads());
+    try {
+      new PlanExecutor(plan, options, parallelism, pool, attempted, committed).execute();
+      finish(State.DONE, null);
+    } catch (Throwable t) {
+      finish(state == State.CANCELLED ? State.CANCELLED : State.FAILED, t);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private synchronized void finish(State terminal, Throwable t) {
+    if (!state.isTerminal()) {
+      failure = t;
+      state = terminal;
+    }
+    notifyAll();
+  }
+
+  private ThreadFactory taskThreads() {
+    String prefix = driver.getName().replace("driver", "task") + "-";
+    AtomicInteger ids = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + ids.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  @Override
+  public State getState() {
+    return state;
+  }
+
+  /** Cancels the run: running tasks are interrupted and no further stage starts. */
+  @Override
+  public synchronized State cancel() {
+    if (!state.isTerminal()) {
+      state = State.CANCELLED;
+      driver.interrupt();
+      notifyAll();
+    }
+    return state;
+  }
+
+  /**
+   * Waits at most {@code duration} (null or non-positive: forever) for a terminal state.
+   *
+   * @return the terminal state, or null if the run is still going after {@code duration}
+   * @throws Pipeline.PipelineExecutionException if the pipeline failed; its cause is the exception
+   *     of the user code that failed
+   */
+  @Override
+  public State waitUntilFinish(Duration duration) {
+    long deadline =
+        duration == null || duration.getMillis() <= 0
+            ? Long.MAX_VALUE
+            : System.currentTimeMillis() + duration.getMillis();
+    synchronized (this) {
+      while (!state.isTerminal()) {
+        long remaining = deadline - System.currentTimeMillis();
+        if (remaining <= 0) {
+          return null;
+        }
+        try {
+          wait(Math.min(remaining, 1_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+    }
+    if (state == State.FAILED) {
+      throw asExecutionException(failure);
+    }
+    return state;
+  }
+
+  @Override
+  public State waitUntilFinish() {
+    return waitUntilFinish(Duration.ZERO);
+  }
+
+  private static RuntimeException asExecutionException(Throwable t) {
+    Throwable cause = t;
+    while (cause instanceof UserCodeException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return new Pipeline.PipelineExecutionException(cause);
+  }
+
+  /** Attempted and committed metrics; committed metrics count only tasks that succeeded. */
+  @Override
+  public MetricResults metrics() {
+    return MetricsContainerStepMap.asMetricResults(attempted, committed);
+  }
+}

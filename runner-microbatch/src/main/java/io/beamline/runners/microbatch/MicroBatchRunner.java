@@ -1,0 +1,67 @@
+package io.beamline.runners.microbatch;
+
+import com.google.common.base.Preconditions;
+import io.beamline.sdk.UnsupportedTransformException;
+import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.sdk.internal.translation.PipelineOverrides;
+import io.beamline.sdk.internal.translation.PipelineTranslator;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs Apache Beam pipelines as a sequence of epochs (micro-batches). A bounded pipeline runs as a
+ * single epoch over all of its input, after which the watermark is +∞.
+ *
+ * <p>Use it with {@code --runner=MicroBatchRunner}; options are in {@link
+ * MicroBatchPipelineOptions}. {@link #run} translates the pipeline before returning and throws
+ * {@link UnsupportedTransformException} if a transform cannot be executed (nothing runs then); the
+ * pipeline itself runs on a background thread, see {@link MicroBatchPipelineResult}.
+ */
+public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(MicroBatchRunner.class);
+
+  private final MicroBatchPipelineOptions options;
+
+  protected MicroBatchRunner(MicroBatchPipelineOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Creates the runner; called by Beam for {@code --runner=MicroBatchRunner}.
+   *
+   * @throws IllegalArgumentException if the options are invalid (e.g. {@code --parallelism < 1})
+   */
+  public static MicroBatchRunner fromOptions(PipelineOptions options) {
+    MicroBatchPipelineOptions mbOptions =
+        PipelineOptionsValidator.validate(MicroBatchPipelineOptions.class, options);
+    Preconditions.checkArgument(
+        mbOptions.getParallelism() >= 1,
+        "--parallelism must be at least 1, was %s",
+        mbOptions.getParallelism());
+    return new MicroBatchRunner(mbOptions);
+  }
+
+  /**
+   * Translates and starts {@code pipeline}.
+   *
+   * @throws UnsupportedTransformException if the pipeline uses a transform or feature this runner
+   *     does not execute; the message names the transform
+   */
+  @Override
+  public MicroBatchPipelineResult run(Pipeline pipeline) {
+    MetricsEnvironment.setMetricsSupported(true);
+    FileSystems.setDefaultPipelineOptions(options);
+    PipelineOverrides.apply(pipeline);
+    ExecutablePlan plan = PipelineTranslator.translate(pipeline);
+    LOG.debug("Executable plan:\n{}", plan.describe());
+    MicroBatchPipelineResult result = new MicroBatchPipelineResult(plan, options);
+    result.start();
+    return result;
+  }
+}

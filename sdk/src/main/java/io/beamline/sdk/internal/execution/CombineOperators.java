@@ -1,0 +1,170 @@
+package io.beamline.sdk.internal.execution;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.Combine.CombineFn;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.joda.time.Instant;
+
+/**
+ * Combiner lifting for {@code Combine.perKey} over non-merging windows with the default trigger
+ * (the case Beam's Direct and Flink batch runners lift too): a partial combine per task before the
+ * shuffle, so only one accumulator per (key, window) and task crosses it, then a final merge after
+ * it. Output timestamps follow the windowing strategy's {@link TimestampCombiner}; the single pane
+ * per window is {@link PaneInfo#ON_TIME_AND_ONLY_FIRING}, as GroupByKey's would be in batch.
+ */
+final class CombineOperators {
+  private CombineOperators() {}
+
+  /** Accumulator of one (key, window) pair, with the combined output timestamp so far. */
+  private static final class Slot {
+    final Object key;
+    Object accumulator;
+    Instant timestamp;
+
+    Slot(Object key, Object accumulator, Instant timestamp) {
+      this.key = key;
+      this.accumulator = accumulator;
+      this.timestamp = timestamp;
+    }
+  }
+
+  private record SlotKey(Object structuralKey, BoundedWindow window) {}
+
+  /**
+   * The partial half, fused into the producing stage; writes accumulators into {@code exchange}.
+   */
+  record PartialSpec(
+      String stepName,
+      CombineFn<Object, Object, Object> fn,
+      Coder<Object> keyCoder,
+      TimestampCombiner timestampCombiner,
+      ExchangeSpec exchange)
+      implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new Partial(this, context);
+    }
+  }
+
+  /** The final half, at the receiving end of the keyed exchange. */
+  record FinalSpec(
+      String stepName,
+      CombineFn<Object, Object, Object> fn,
+      TimestampCombiner timestampCombiner,
+      PCollection<?> output)
+      implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new Final(this, context);
+    }
+  }
+
+  private static final class Partial implements Operator {
+    private final PartialSpec spec;
+    private final TaskContext context;
+    private final Map<SlotKey, Slot> slots = new HashMap<>();
+
+    Partial(PartialSpec spec, TaskContext context) {
+      this.spec = spec;
+      this.context = context;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void process(Object element) throws Exception {
+      WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) element;
+      Object key = value.getValue().getKey();
+      Object structuralKey = spec.keyCoder().structuralValue(key);
+      try (var scope = context.scopedMetrics(spec.stepName())) {
+        for (BoundedWindow window : value.getWindows()) {
+          Instant timestamp = spec.timestampCombiner().assign(window, value.getTimestamp());
+          SlotKey slotKey = new SlotKey(structuralKey, window);
+          Slot slot = slots.get(slotKey);
+          if (slot == null) {
+            slot = new Slot(key, spec.fn().createAccumulator(), timestamp);
+            slots.put(slotKey, slot);
+          } else {
+            slot.timestamp = spec.timestampCombiner().combine(slot.timestamp, timestamp);
+          }
+          slot.accumulator = spec.fn().addInput(slot.accumulator, value.getValue().getValue());
+        }
+      }
+    }
+
+    @Override
+    public void finish() {
+      ExchangeWriter writer = context.exchangeWriter(spec.exchange());
+      for (Map.Entry<SlotKey, Slot> e : slots.entrySet()) {
+        Slot slot = e.getValue();
+        writer.writeKeyed(
+            e.getKey().structuralKey(),
+            WindowedValues.of(
+                KV.of(slot.key, slot.accumulator),
+                slot.timestamp,
+                e.getKey().window(),
+                PaneInfo.NO_FIRING));
+      }
+      slots.clear();
+    }
+  }
+
+  private static final class Final implements Operator {
+    private final FinalSpec spec;
+    private final TaskContext context;
+    private final Map<SlotKey, Slot> slots = new LinkedHashMap<>();
+
+    Final(FinalSpec spec, TaskContext context) {
+      this.spec = spec;
+      this.context = context;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void process(Object element) throws Exception {
+      KeyedElement keyed = (KeyedElement) element;
+      WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) keyed.value();
+      BoundedWindow window = value.getWindows().iterator().next();
+      SlotKey slotKey = new SlotKey(keyed.structuralKey(), window);
+      Slot slot = slots.get(slotKey);
+      if (slot == null) {
+        slots.put(
+            slotKey,
+            new Slot(value.getValue().getKey(), value.getValue().getValue(), value.getTimestamp()));
+      } else {
+        try (var scope = context.scopedMetrics(spec.stepName())) {
+          slot.accumulator =
+              spec.fn().mergeAccumulators(List.of(slot.accumulator, value.getValue().getValue()));
+        }
+        slot.timestamp = spec.timestampCombiner().combine(slot.timestamp, value.getTimestamp());
+      }
+    }
+
+    @Override
+    public void finish() throws Exception {
+      Receiver output = context.receiver(spec.output());
+      for (Map.Entry<SlotKey, Slot> e : slots.entrySet()) {
+        Slot slot = e.getValue();
+        Object result;
+        try (var scope = context.scopedMetrics(spec.stepName())) {
+          result = spec.fn().extractOutput(slot.accumulator);
+        }
+        output.accept(
+            WindowedValues.of(
+                KV.of(slot.key, result),
+                slot.timestamp,
+                e.getKey().window(),
+                PaneInfo.ON_TIME_AND_ONLY_FIRING));
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package io.beamline.sdk.internal.execution;
+
+import com.google.common.collect.ImmutableList;
+import java.util.List;
+
+/**
+ * What a runner executes: fused stages in a topological order (every stage comes after the stages
+ * it reads from, including the producers of its side inputs) and the exchanges between them.
+ *
+ * @param stages topological order
+ * @param exchanges every shuffle edge of the plan
+ */
+public record ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges) {
+
+  public ExecutablePlan {
+    stages = ImmutableList.copyOf(stages);
+    exchanges = ImmutableList.copyOf(exchanges);
+  }
+
+  /** A multi-line description of the stages, for logs and error messages. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder();
+    for (Stage stage : stages) {
+      sb.append(stage).append(" <- ").append(stage.upstream()).append('\n');
+      for (OperatorSpec op : stage.operators()) {
+        sb.append("    ").append(op.stepName()).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+}

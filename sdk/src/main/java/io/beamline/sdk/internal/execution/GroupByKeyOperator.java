@@ -1,0 +1,157 @@
+package io.beamline.sdk.internal.execution;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.runners.core.DoFnRunner;
+import org.apache.beam.runners.core.DoFnRunners;
+import org.apache.beam.runners.core.GroupAlsoByWindowViaWindowSetNewDoFn;
+import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.InMemoryTimerInternals;
+import org.apache.beam.runners.core.KeyedWorkItem;
+import org.apache.beam.runners.core.KeyedWorkItemCoder;
+import org.apache.beam.runners.core.KeyedWorkItems;
+import org.apache.beam.runners.core.NullSideInputReader;
+import org.apache.beam.runners.core.StateInternals;
+import org.apache.beam.runners.core.StepContext;
+import org.apache.beam.runners.core.SystemReduceFn;
+import org.apache.beam.runners.core.TimerInternals;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.apache.beam.sdk.values.WindowingStrategy;
+
+/**
+ * GroupByKey at the receiving end of a keyed exchange: GroupAlsoByWindow for each key with
+ * runners-core's {@link GroupAlsoByWindowViaWindowSetNewDoFn} (so {@code ReduceFnRunner} applies
+ * windowing, merging, triggers, allowed lateness, accumulation mode and pane info), then every
+ * timer of the key up to the end of time.
+ */
+final class GroupByKeyOperator implements Operator {
+
+  /**
+   * @param stepName full name of the GroupByKey
+   * @param windowingStrategy windowing strategy of the input PCollection
+   * @param output the grouped PCollection
+   */
+  record Spec(
+      String stepName,
+      WindowingStrategy<?, ?> windowingStrategy,
+      Coder<?> keyCoder,
+      Coder<?> valueCoder,
+      PCollection<?> output)
+      implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new GroupByKeyOperator(this, context);
+    }
+  }
+
+  private final Spec spec;
+  private final TaskContext context;
+  private final KeyGroups groups = new KeyGroups();
+  private StateInternals currentState;
+  private TimerInternals currentTimers;
+
+  GroupByKeyOperator(Spec spec, TaskContext context) {
+    this.spec = spec;
+    this.context = context;
+  }
+
+  @Override
+  public void process(Object element) {
+    groups.add(element);
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public void finish() throws Exception {
+    Receiver output = context.receiver(spec.output());
+    TupleTag<KV<Object, Iterable<Object>>> mainTag = new TupleTag<>("grouped");
+    WindowedValueMultiReceiver outputManager =
+        new WindowedValueMultiReceiver() {
+          @Override
+          public <T> void output(TupleTag<T> tag, WindowedValue<T> value) {
+            output.accept(value);
+          }
+        };
+    DoFn<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> gabw =
+        GroupAlsoByWindowViaWindowSetNewDoFn.create(
+            (WindowingStrategy) spec.windowingStrategy(),
+            key -> currentState,
+            key -> currentTimers,
+            NullSideInputReader.empty(),
+            (SystemReduceFn) SystemReduceFn.buffering(spec.valueCoder()),
+            outputManager,
+            mainTag);
+    StepContext stepContext =
+        new StepContext() {
+          @Override
+          public StateInternals stateInternals() {
+            return currentState;
+          }
+
+          @Override
+          public TimerInternals timerInternals() {
+            return currentTimers;
+          }
+        };
+    Coder<BoundedWindow> windowCoder =
+        (Coder<BoundedWindow>) spec.windowingStrategy().getWindowFn().windowCoder();
+    DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner =
+        DoFnRunners.simpleRunner(
+            context.options(),
+            gabw,
+            NullSideInputReader.empty(),
+            outputManager,
+            mainTag,
+            List.of(),
+            stepContext,
+            KeyedWorkItemCoder.of(
+                (Coder<Object>) spec.keyCoder(), (Coder<Object>) spec.valueCoder(), windowCoder),
+            java.util.Map.of(),
+            WindowingStrategy.globalDefault(),
+            DoFnSchemaInformation.create(),
+            java.util.Map.of());
+    try (var scope = context.scopedMetrics(spec.stepName())) {
+      runner.startBundle();
+      for (KeyGroups.Group group : groups.groups()) {
+        processKey(runner, group);
+      }
+      runner.finishBundle();
+    }
+  }
+
+  private void processKey(
+      DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner,
+      KeyGroups.Group group)
+      throws Exception {
+    InMemoryTimerInternals timers = new InMemoryTimerInternals();
+    currentState = InMemoryStateInternals.forKey(group.key);
+    currentTimers = timers;
+    List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
+    for (WindowedValue<KV<Object, Object>> element : group.elements) {
+      values.add(
+          WindowedValues.of(
+              element.getValue().getValue(),
+              element.getTimestamp(),
+              element.getWindows(),
+              element.getPaneInfo()));
+    }
+    runner.processElement(
+        WindowedValues.valueInGlobalWindow(KeyedWorkItems.elementsWorkItem(group.key, values)));
+    KeyedTimers.fireAllToEndOfTime(
+        timers,
+        false,
+        fired ->
+            runner.processElement(
+                WindowedValues.valueInGlobalWindow(
+                    KeyedWorkItems.timersWorkItem(group.key, fired))));
+  }
+}

@@ -1,0 +1,93 @@
+package io.beamline.sdk.internal.execution;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.SideInputHandler;
+import org.apache.beam.runners.core.SideInputReader;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The materialised contents of every {@link PCollectionView} of one execution: the elements written
+ * by the view's producing stage, grouped by window.
+ *
+ * <p>Threading: tasks of a producing stage call {@link #append} concurrently; readers are built by
+ * tasks of consuming stages, which start only after the producing stage completed (stage order).
+ * Turning contents into view values (the {@code ViewFn}) is left to runners-core's {@link
+ * SideInputHandler}, one per reading task.
+ */
+public final class SideInputStore {
+  private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
+
+  /** Adds elements written by one task for {@code view}. */
+  public synchronized void append(PCollectionView<?> view, List<WindowedValue<?>> values) {
+    written.computeIfAbsent(view, v -> new ArrayList<>()).addAll(values);
+  }
+
+  /** Contents of {@code view} grouped by window (windows with no elements are absent). */
+  synchronized Map<BoundedWindow, List<Object>> contentsByWindow(PCollectionView<?> view) {
+    Map<BoundedWindow, List<Object>> byWindow = new LinkedHashMap<>();
+    for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
+      for (BoundedWindow window : value.getWindows()) {
+        byWindow.computeIfAbsent(window, w -> new ArrayList<>()).add(value.getValue());
+      }
+    }
+    return byWindow;
+  }
+
+  /**
+   * A reader over the given views for one task. View values are computed once per (view, window)
+   * and cached, since a ViewFn over a large input is expensive and DoFns read side inputs per
+   * element.
+   */
+  public SideInputReader readerFor(Collection<PCollectionView<?>> views) {
+    SideInputHandler handler = new SideInputHandler(views, InMemoryStateInternals.forKey(null));
+    for (PCollectionView<?> view : views) {
+      for (Map.Entry<BoundedWindow, List<Object>> e : contentsByWindow(view).entrySet()) {
+        handler.addSideInputValue(
+            view,
+            WindowedValues.of(
+                e.getValue(), BoundedWindow.TIMESTAMP_MIN_VALUE, e.getKey(), PaneInfo.NO_FIRING));
+      }
+    }
+    return new CachingReader(handler);
+  }
+
+  private static final class CachingReader implements SideInputReader {
+    private final SideInputHandler handler;
+    private final Map<PCollectionView<?>, Map<BoundedWindow, Object>> cache = new HashMap<>();
+
+    CachingReader(SideInputHandler handler) {
+      this.handler = handler;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> @Nullable T get(PCollectionView<T> view, BoundedWindow window) {
+      Map<BoundedWindow, Object> byWindow = cache.computeIfAbsent(view, v -> new HashMap<>());
+      if (!byWindow.containsKey(window)) {
+        byWindow.put(window, handler.get(view, window));
+      }
+      return (T) byWindow.get(window);
+    }
+
+    @Override
+    public <T> boolean contains(PCollectionView<T> view) {
+      return handler.contains(view);
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return handler.isEmpty();
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package io.beamline.sdk.internal.execution;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.WindowFn;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.joda.time.Instant;
+
+/** The small operators: Flatten, Window.Assign and the writer of a side-input view. */
+final class SimpleOperators {
+  private SimpleOperators() {}
+
+  /** Passes elements through unchanged: Flatten, at the receiving end of its forward exchange. */
+  record FlattenSpec(String stepName, PCollection<?> output) implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new Operator() {
+        private Receiver out;
+
+        @Override
+        public void open() {
+          out = context.receiver(output);
+        }
+
+        @Override
+        public void process(Object element) {
+          out.accept((WindowedValue<?>) element);
+        }
+      };
+    }
+  }
+
+  /** Window.Assign: assigns each element to the windows its {@link WindowFn} returns. */
+  record AssignWindowsSpec(String stepName, WindowFn<Object, BoundedWindow> windowFn, PCollection<?> output)
+      implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new Operator() {
+        private Receiver out;
+
+        @Override
+        public void open() {
+          out = context.receiver(output);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public void process(Object element) throws Exception {
+          WindowedValue<Object> value = (WindowedValue<Object>) element;
+          try (var scope = context.scopedMetrics(stepName)) {
+            for (WindowedValue<Object> single : value.explodeWindows()) {
+              Collection<BoundedWindow> windows = windowFn.assignWindows(assignContext(single));
+              out.accept(
+                  WindowedValues.of(
+                      single.getValue(), single.getTimestamp(), windows, single.getPaneInfo()));
+            }
+          }
+        }
+
+        private WindowFn<Object, BoundedWindow>.AssignContext assignContext(
+            WindowedValue<Object> value) {
+          return windowFn.new AssignContext() {
+            @Override
+            public Object element() {
+              return value.getValue();
+            }
+
+            @Override
+            public Instant timestamp() {
+              return value.getTimestamp();
+            }
+
+            @Override
+            public BoundedWindow window() {
+              return value.getWindows().iterator().next();
+            }
+          };
+        }
+      };
+    }
+  }
+
+  /**
+   * CreatePCollectionView: records the elements of the view's PCollection in the {@link
+   * SideInputStore} when the task finishes, and passes them on unchanged.
+   */
+  record ViewWriterSpec(String stepName, PCollectionView<?> view, PCollection<?> output)
+      implements OperatorSpec {
+    @Override
+    public Operator create(TaskContext context) {
+      return new Operator() {
+        private final List<WindowedValue<?>> written = new ArrayList<>();
+        private Receiver out;
+
+        @Override
+        public void open() {
+          out = context.receiver(output);
+        }
+
+        @Override
+        public void process(Object element) {
+          written.add((WindowedValue<?>) element);
+          out.accept((WindowedValue<?>) element);
+        }
+
+        @Override
+        public void finish() {
+          context.sideInputStore().append(view, written);
+        }
+      };
+    }
+  }
+}

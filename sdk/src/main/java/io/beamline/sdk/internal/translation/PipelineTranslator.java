@@ -1,0 +1,375 @@
+package io.beamline.sdk.internal.translation;
+
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.Iterables;
+import io.beamline.sdk.UnsupportedTransformException;
+import io.beamline.sdk.internal.execution.DoFnSpec;
+import io.beamline.sdk.internal.execution.ExchangeSpec;
+import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.sdk.internal.execution.OperatorSpec;
+import io.beamline.sdk.internal.execution.Operators;
+import io.beamline.sdk.internal.execution.SourceSpec;
+import io.beamline.sdk.internal.execution.Sources;
+import io.beamline.sdk.internal.execution.Stage;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.runners.AppliedPTransform;
+import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
+import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.transforms.windowing.WindowFn;
+import org.apache.beam.sdk.util.SerializableUtils;
+import org.apache.beam.sdk.util.construction.CreatePCollectionViewTranslation;
+import org.apache.beam.sdk.util.construction.PTransformTranslation;
+import org.apache.beam.sdk.util.construction.ParDoTranslation;
+import org.apache.beam.sdk.util.construction.SplittableParDo;
+import org.apache.beam.sdk.util.construction.TransformInputs;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.WindowingStrategy;
+
+/**
+ * Translates a Beam {@link Pipeline} (after {@link PipelineOverrides#apply}) into an {@link
+ * ExecutablePlan}: one translator per primitive URN in {@link #translators}, fusion of every step
+ * that needs no shuffle into the stage of its input, and a new stage behind an exchange for
+ * GroupByKey, stateful ParDo, the final half of a lifted Combine, Flatten and ParDos that read side
+ * inputs.
+ *
+ * <p>Anything else is rejected with an {@link UnsupportedTransformException} naming the transform,
+ * before anything runs.
+ */
+public final class PipelineTranslator {
+
+  /** Translates one primitive transform application. */
+  @FunctionalInterface
+  private interface PrimitiveTranslator {
+    void translate(TransformHierarchy.Node node) throws Exception;
+  }
+
+  private final Pipeline pipeline;
+  private final Map<String, PrimitiveTranslator> translators;
+  private final Map<PCollection<?>, Stage> producers = new HashMap<>();
+  private final List<Stage> stages = new ArrayList<>();
+  private final List<ExchangeSpec> exchanges = new ArrayList<>();
+  private final Map<PCollectionView<?>, Stage> viewProducers = new HashMap<>();
+
+  private PipelineTranslator(Pipeline pipeline) {
+    this.pipeline = pipeline;
+    this.translators =
+        ImmutableMap.<String, PrimitiveTranslator>builder()
+            .put(PTransformTranslation.IMPULSE_TRANSFORM_URN, this::impulse)
+            .put(PTransformTranslation.READ_TRANSFORM_URN, this::read)
+            .put(PTransformTranslation.PAR_DO_TRANSFORM_URN, this::parDo)
+            .put(PTransformTranslation.GROUP_BY_KEY_TRANSFORM_URN, this::groupByKey)
+            .put(PTransformTranslation.FLATTEN_TRANSFORM_URN, this::flatten)
+            .put(PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN, this::assignWindows)
+            .put(PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, this::createView)
+            .build();
+  }
+
+  /**
+   * Translates {@code pipeline}, whose overrides must already have been applied.
+   *
+   * @throws UnsupportedTransformException if the pipeline uses a transform or feature this
+   *     translator cannot execute; the message names the transform
+   */
+  public static ExecutablePlan translate(Pipeline pipeline) {
+    PipelineTranslator translator = new PipelineTranslator(pipeline);
+    pipeline.traverseTopologically(translator.new Visitor());
+    return new ExecutablePlan(translator.stages, translator.exchanges);
+  }
+
+  private final class Visitor extends Pipeline.PipelineVisitor.Defaults {
+    @Override
+    public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+      if (!node.isRootNode() && isLiftableCombine(node)) {
+        translateLiftedCombine(node);
+        return CompositeBehavior.DO_NOT_ENTER_TRANSFORM;
+      }
+      return CompositeBehavior.ENTER_TRANSFORM;
+    }
+
+    @Override
+    public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+      rejectUnbounded(node);
+      String urn = PTransformTranslation.urnForTransformOrNull(node.getTransform());
+      PrimitiveTranslator translator = urn == null ? null : translators.get(urn);
+      if (translator == null) {
+        throw new UnsupportedTransformException(
+            node.getFullName(),
+            String.format(
+                "primitive %s (URN %s) has no translator; supported URNs: %s",
+                node.getTransform().getClass().getName(), urn, translators.keySet()));
+      }
+      try {
+        translator.translate(node);
+      } catch (UnsupportedTransformException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("Failed to translate " + node.getFullName(), e);
+      }
+    }
+  }
+
+  private static void rejectUnbounded(TransformHierarchy.Node node) {
+    for (PValue output : node.getOutputs().values()) {
+      if (output instanceof PCollection<?> pc && pc.isBounded() == PCollection.IsBounded.UNBOUNDED) {
+        throw new UnsupportedTransformException(
+            node.getFullName(),
+            String.format(
+                "it produces the unbounded PCollection '%s'; unbounded sources, TestStream and"
+                    + " unbounded splittable DoFns need streaming execution, which is not"
+                    + " implemented yet",
+                pc.getName()));
+      }
+    }
+  }
+
+  // ---- primitives ---------------------------------------------------------------------------
+
+  private void impulse(TransformHierarchy.Node node) {
+    addSourceStage(Sources.impulse(node.getFullName()), onlyOutput(node));
+  }
+
+  private void read(TransformHierarchy.Node node) {
+    if (!(node.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead<?> read)) {
+      throw new UnsupportedTransformException(
+          node.getFullName(), "only bounded reads are supported, got " + node.getTransform());
+    }
+    BoundedSource<?> source = read.getSource();
+    addSourceStage(Sources.bounded(node.getFullName(), source), onlyOutput(node));
+  }
+
+  private void parDo(TransformHierarchy.Node node) throws Exception {
+    AppliedPTransform<?, ?, ?> application = node.toAppliedPTransform(pipeline);
+    DoFn<?, ?> fn = ParDoTranslation.getDoFn(application);
+    DoFnSignature signature = DoFnSignatures.signatureForDoFn(fn);
+    if (signature.processElement().isSplittable()) {
+      throw new UnsupportedTransformException(
+          node.getFullName(), "splittable DoFn was not expanded by the SDF overrides");
+    }
+    PCollection<?> input = mainInput(application);
+    DoFnSpec spec = doFnSpec(node, application, fn, input);
+    boolean stateful = signature.usesState() || signature.usesTimers();
+    if (stateful) {
+      if (!(input.getCoder() instanceof KvCoder<?, ?> kvCoder)) {
+        throw new UnsupportedTransformException(
+            node.getFullName(),
+            "a stateful DoFn needs a KV input with a KvCoder, got " + input.getCoder());
+      }
+      ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+      Stage stage = addExchangeStage(exchange, List.of(input), Operators.statefulParDo(spec));
+      dependOnViews(stage, spec.sideInputs());
+      registerOutputs(node, stage);
+    } else if (!spec.sideInputs().isEmpty()) {
+      ExchangeSpec exchange = newExchange(node.getFullName() + ".input", null);
+      Stage stage = addExchangeStage(exchange, List.of(input), Operators.parDo(spec));
+      dependOnViews(stage, spec.sideInputs());
+      registerOutputs(node, stage);
+    } else {
+      fuse(node, input, Operators.parDo(spec));
+    }
+  }
+
+  private DoFnSpec doFnSpec(
+      TransformHierarchy.Node node,
+      AppliedPTransform<?, ?, ?> application,
+      DoFn<?, ?> fn,
+      PCollection<?> input)
+      throws Exception {
+    Map<TupleTag<?>, PCollection<?>> outputs = new LinkedHashMap<>();
+    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
+    for (Map.Entry<TupleTag<?>, PCollection<?>> e : node.getOutputs().entrySet()) {
+      PCollection<?> pc = (PCollection<?>) e.getValue();
+      outputs.put(e.getKey(), pc);
+      outputCoders.put(e.getKey(), pc.getCoder());
+    }
+    return new DoFnSpec(
+        node.getFullName(),
+        SerializableUtils.serializeToByteArray(fn),
+        input,
+        input.getCoder(),
+        input.getWindowingStrategy(),
+        ParDoTranslation.getMainOutputTag(application),
+        ParDoTranslation.getAdditionalOutputTags(application).getAll(),
+        outputs,
+        outputCoders,
+        ParDoTranslation.getSideInputs(application),
+        ParDoTranslation.getSideInputMapping(application),
+        ParDoTranslation.getSchemaInformation(application));
+  }
+
+  private void groupByKey(TransformHierarchy.Node node) {
+    PCollection<?> input = onlyInput(node);
+    if (!(input.getCoder() instanceof KvCoder<?, ?> kvCoder)) {
+      throw new UnsupportedTransformException(
+          node.getFullName(), "GroupByKey needs a KvCoder input, got " + input.getCoder());
+    }
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+    OperatorSpec gbk =
+        Operators.groupByKey(
+            node.getFullName(),
+            input.getWindowingStrategy(),
+            kvCoder.getKeyCoder(),
+            kvCoder.getValueCoder(),
+            onlyOutput(node));
+    registerOutputs(node, addExchangeStage(exchange, List.of(input), gbk));
+  }
+
+  private void flatten(TransformHierarchy.Node node) {
+    List<PCollection<?>> inputs = new ArrayList<>();
+    for (PValue input : node.getInputs().values()) {
+      inputs.add((PCollection<?>) input);
+    }
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".inputs", null);
+    OperatorSpec flatten = Operators.flatten(node.getFullName(), onlyOutput(node));
+    registerOutputs(node, addExchangeStage(exchange, inputs, flatten));
+  }
+
+  @SuppressWarnings("unchecked")
+  private void assignWindows(TransformHierarchy.Node node) {
+    WindowFn<Object, BoundedWindow> windowFn =
+        (WindowFn<Object, BoundedWindow>) ((Window.Assign<?>) node.getTransform()).getWindowFn();
+    PCollection<?> output = onlyOutput(node);
+    if (windowFn == null) {
+      windowFn = (WindowFn<Object, BoundedWindow>) output.getWindowingStrategy().getWindowFn();
+    }
+    fuse(node, onlyInput(node), Operators.assignWindows(node.getFullName(), windowFn, output));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void createView(TransformHierarchy.Node node) throws Exception {
+    AppliedPTransform application = node.toAppliedPTransform(pipeline);
+    PCollectionView<?> view = CreatePCollectionViewTranslation.getView(application);
+    Stage stage =
+        fuse(node, onlyInput(node), Operators.viewWriter(node.getFullName(), view, onlyOutput(node)));
+    viewProducers.put(view, stage);
+  }
+
+  // ---- combiner lifting -----------------------------------------------------------------------
+
+  private static boolean isLiftableCombine(TransformHierarchy.Node node) {
+    if (!(node.getTransform() instanceof Combine.PerKey<?, ?, ?> perKey)
+        || !perKey.getSideInputs().isEmpty()
+        || !(perKey.getFn() instanceof Combine.CombineFn)) {
+      return false;
+    }
+    PCollection<?> input = onlyInput(node);
+    WindowingStrategy<?, ?> strategy = input.getWindowingStrategy();
+    return input.getCoder() instanceof KvCoder
+        && strategy.getWindowFn().isNonMerging()
+        && strategy.getTrigger() instanceof DefaultTrigger;
+  }
+
+  @SuppressWarnings("unchecked")
+  private void translateLiftedCombine(TransformHierarchy.Node node) {
+    Combine.PerKey<?, ?, ?> perKey = (Combine.PerKey<?, ?, ?>) node.getTransform();
+    Combine.CombineFn<Object, Object, Object> fn =
+        (Combine.CombineFn<Object, Object, Object>) perKey.getFn();
+    PCollection<?> input = onlyInput(node);
+    KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
+    var timestampCombiner = input.getWindowingStrategy().getTimestampCombiner();
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".accumulators", kvCoder.getKeyCoder());
+    Stage upstream = producers.get(input);
+    upstream.addFused(
+        input,
+        Operators.partialCombine(
+            node.getFullName() + "/Partial",
+            fn,
+            (Coder<Object>) kvCoder.getKeyCoder(),
+            timestampCombiner,
+            exchange));
+    Stage stage =
+        Stage.ofExchange(
+            stages.size(),
+            exchange,
+            Operators.finalCombine(node.getFullName(), fn, timestampCombiner, onlyOutput(node)));
+    stage.addUpstream(upstream);
+    stages.add(stage);
+    registerOutputs(node, stage);
+  }
+
+  // ---- plan building --------------------------------------------------------------------------
+
+  private void addSourceStage(SourceSpec source, PCollection<?> output) {
+    Stage stage = Stage.ofSource(stages.size(), source, output);
+    stages.add(stage);
+    producers.put(output, stage);
+  }
+
+  private Stage addExchangeStage(
+      ExchangeSpec exchange, List<PCollection<?>> inputs, OperatorSpec root) {
+    Stage stage = Stage.ofExchange(stages.size(), exchange, root);
+    for (PCollection<?> input : inputs) {
+      Stage upstream = producers.get(input);
+      upstream.addExchangeOutput(input, exchange);
+      stage.addUpstream(upstream);
+    }
+    stages.add(stage);
+    return stage;
+  }
+
+  private Stage fuse(TransformHierarchy.Node node, PCollection<?> input, OperatorSpec spec) {
+    Stage stage = producers.get(input);
+    stage.addFused(input, spec);
+    registerOutputs(node, stage);
+    return stage;
+  }
+
+  private void dependOnViews(Stage stage, List<PCollectionView<?>> views) {
+    stage.addSideInputs(views);
+    for (PCollectionView<?> view : views) {
+      Stage producer = viewProducers.get(view);
+      if (producer == null) {
+        throw new IllegalStateException(
+            "Side input " + view + " is read before the transform that creates it");
+      }
+      stage.addUpstream(producer);
+    }
+  }
+
+  private ExchangeSpec newExchange(String name, Coder<?> keyCoder) {
+    ExchangeSpec spec = new ExchangeSpec(exchanges.size(), name, keyCoder);
+    exchanges.add(spec);
+    return spec;
+  }
+
+  private void registerOutputs(TransformHierarchy.Node node, Stage stage) {
+    for (PValue output : node.getOutputs().values()) {
+      producers.put((PCollection<?>) output, stage);
+    }
+  }
+
+  private static PCollection<?> onlyInput(TransformHierarchy.Node node) {
+    return (PCollection<?>) Iterables.getOnlyElement(node.getInputs().values());
+  }
+
+  private static PCollection<?> onlyOutput(TransformHierarchy.Node node) {
+    return (PCollection<?>) Iterables.getOnlyElement(node.getOutputs().values());
+  }
+
+  private static PCollection<?> mainInput(AppliedPTransform<?, ?, ?> application) {
+    return (PCollection<?>)
+        Iterables.getOnlyElement(TransformInputs.nonAdditionalInputs(application));
+  }
+
+  @SuppressWarnings("unused")
+  private static PTransform<?, ?> transformOf(TransformHierarchy.Node node) {
+    return node.getTransform();
+  }
+}
