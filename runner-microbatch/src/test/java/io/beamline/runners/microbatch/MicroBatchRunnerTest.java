@@ -1,0 +1,165 @@
+package io.beamline.runners.microbatch;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.instanceOf;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+
+import io.beamline.sdk.UnsupportedTransformException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.JUnit4;
+
+/** End-to-end behaviour of {@link MicroBatchRunner} that Beam's ValidatesRunner suite leaves open. */
+@RunWith(JUnit4.class)
+public class MicroBatchRunnerTest {
+
+  private static Pipeline pipeline(int parallelism) {
+    MicroBatchPipelineOptions options = PipelineOptionsFactory.as(MicroBatchPipelineOptions.class);
+    options.setRunner(MicroBatchRunner.class);
+    options.setParallelism(parallelism);
+    return Pipeline.create(options);
+  }
+
+  @Test
+  public void runnerIsFoundByItsShortName() {
+    assertEquals(
+        MicroBatchRunner.class,
+        PipelineOptionsFactory.fromArgs("--runner=MicroBatchRunner").create().getRunner());
+    assertEquals(
+        TestMicroBatchRunner.class,
+        PipelineOptionsFactory.fromArgs("--runner=testmicrobatch").create().getRunner());
+  }
+
+  @Test
+  public void sumPerKeyOverManyPartitions() {
+    Pipeline p = pipeline(4);
+    PCollection<KV<Long, Long>> sums =
+        p.apply(GenerateSequence.from(0).to(10_000))
+            .apply(
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                    .via(x -> KV.of(x % 10, x)))
+            .apply(Sum.longsPerKey());
+    PAssert.that(sums.apply(Count.globally())).containsInAnyOrder(10L);
+    // key k sums k, k+10, …, k+9990: 1000 terms, 1000*k + 10*(0+…+999)
+    PAssert.that(sums)
+        .satisfies(
+            all -> {
+              for (KV<Long, Long> kv : all) {
+                assertEquals(1000 * kv.getKey() + 10 * 499_500L, (long) kv.getValue());
+              }
+              return null;
+            });
+    assertEquals(PipelineResult.State.DONE, p.run().waitUntilFinish());
+  }
+
+  /** Records which task threads ran an element. */
+  static final class RecordThreadFn extends DoFn<Long, Long> {
+    static final Set<String> THREADS = ConcurrentHashMap.newKeySet();
+
+    @ProcessElement
+    public void process(@Element Long x, OutputReceiver<Long> out) {
+      THREADS.add(Thread.currentThread().getName());
+      out.output(x);
+    }
+  }
+
+  @Test
+  public void boundedSourceIsReadByParallelTasks() {
+    RecordThreadFn.THREADS.clear();
+    Pipeline p = pipeline(4);
+    p.apply(GenerateSequence.from(0).to(100_000)).apply(ParDo.of(new RecordThreadFn()));
+    p.run().waitUntilFinish();
+    assertThat(RecordThreadFn.THREADS.size(), greaterThan(1));
+  }
+
+  static final class CountingFn extends DoFn<Long, Long> {
+    @ProcessElement
+    public void process(@Element Long x) {
+      Metrics.counter("test", "elements").inc();
+    }
+  }
+
+  static final class FailOnSevenFn extends DoFn<Long, Long> {
+    @ProcessElement
+    public void process(@Element Long x) {
+      if (x == 7) {
+        throw new IllegalStateException("bad element 7");
+      }
+    }
+  }
+
+  @Test
+  public void countersAreAttemptedAndCommitted() {
+    Pipeline p = pipeline(3);
+    p.apply(GenerateSequence.from(0).to(1_000))
+        .apply("Counting", ParDo.of(new CountingFn()));
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    MetricQueryResults metrics =
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("test", "elements"))
+                    .build());
+    MetricResult<Long> counter = metrics.getCounters().iterator().next();
+    assertEquals(1_000L, (long) counter.getAttempted());
+    assertEquals(1_000L, (long) counter.getCommitted());
+    assertThat(counter.getKey().stepName(), containsString("Counting"));
+  }
+
+  @Test
+  public void userCodeFailureFailsThePipelineWithItsCause() {
+    Pipeline p = pipeline(2);
+    p.apply(GenerateSequence.from(0).to(10)).apply(ParDo.of(new FailOnSevenFn()));
+    PipelineResult result = p.run();
+    Pipeline.PipelineExecutionException e =
+        assertThrows(Pipeline.PipelineExecutionException.class, result::waitUntilFinish);
+    assertThat(e.getCause(), instanceOf(IllegalStateException.class));
+    assertThat(e.getCause().getMessage(), containsString("bad element 7"));
+    assertEquals(PipelineResult.State.FAILED, result.getState());
+  }
+
+  @Test
+  public void unboundedSourceIsRejectedAtRunNamingTheTransform() {
+    Pipeline p = pipeline(2);
+    p.apply("Ticks", GenerateSequence.from(0)).apply(ParDo.of(new CountingFn()));
+    UnsupportedTransformException e = assertThrows(UnsupportedTransformException.class, p::run);
+    assertThat(e.getTransformName(), containsString("Ticks"));
+    assertThat(e.getMessage(), containsString("unbounded"));
+  }
+
+  @Test
+  public void parallelismBelowOneIsRejected() {
+    MicroBatchPipelineOptions options = PipelineOptionsFactory.as(MicroBatchPipelineOptions.class);
+    options.setRunner(MicroBatchRunner.class);
+    options.setParallelism(0);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> MicroBatchRunner.fromOptions(options));
+    assertThat(e.getMessage(), containsString("--parallelism"));
+  }
+}
