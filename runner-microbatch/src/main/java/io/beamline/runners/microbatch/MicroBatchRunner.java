@@ -5,10 +5,12 @@ import io.beamline.sdk.UnsupportedTransformException;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.translation.PipelineOverrides;
 import io.beamline.sdk.internal.translation.PipelineTranslator;
+import org.apache.beam.runners.core.metrics.NoOpMetricsSink;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
 import org.slf4j.Logger;
@@ -35,7 +37,8 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   /**
    * Creates the runner; called by Beam for {@code --runner=MicroBatchRunner}.
    *
-   * @throws IllegalArgumentException if the options are invalid (e.g. {@code --parallelism < 1})
+   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism < 1}) or ask
+   *     for something this runner does not do (a {@code --metricsSink})
    */
   public static MicroBatchRunner fromOptions(PipelineOptions options) {
     MicroBatchPipelineOptions mbOptions =
@@ -44,6 +47,12 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
         mbOptions.getParallelism() >= 1,
         "--parallelism must be at least 1, was %s",
         mbOptions.getParallelism());
+    Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
+    Preconditions.checkArgument(
+        metricsSink == null || metricsSink == NoOpMetricsSink.class,
+        "--metricsSink=%s is not supported: MicroBatchRunner does not push metrics to a sink yet;"
+            + " read them from PipelineResult.metrics() instead",
+        metricsSink == null ? null : metricsSink.getName());
     return new MicroBatchRunner(mbOptions);
   }
 

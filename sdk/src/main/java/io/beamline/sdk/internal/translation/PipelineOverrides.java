@@ -26,11 +26,12 @@ public final class PipelineOverrides {
   /**
    * Applies the overrides to {@code pipeline} in place.
    *
-   * @throws UnsupportedTransformException if a splittable DoFn is unbounded per element: running it
-   *     needs self-checkpointing and watermark estimation, which come with streaming execution
+   * @throws UnsupportedTransformException if the pipeline has an unbounded PCollection (naming the
+   *     outermost transform producing it), or a splittable DoFn that is unbounded per element:
+   *     both need streaming execution, which is not implemented yet
    */
   public static void apply(Pipeline pipeline) {
-    rejectUnboundedSplittableDoFns(pipeline);
+    rejectStreamingFeatures(pipeline);
     SplittableParDo.convertReadBasedSplittableDoFnsToPrimitiveReadsIfNecessary(pipeline);
     pipeline.replaceAll(
         ImmutableList.of(
@@ -41,7 +42,7 @@ public final class PipelineOverrides {
                 new SplittableParDoNaiveBounded.OverrideFactory<>())));
   }
 
-  private static void rejectUnboundedSplittableDoFns(Pipeline pipeline) {
+  private static void rejectStreamingFeatures(Pipeline pipeline) {
     pipeline.traverseTopologically(
         new Pipeline.PipelineVisitor.Defaults() {
           @Override
@@ -56,6 +57,9 @@ public final class PipelineOverrides {
           }
 
           private void check(TransformHierarchy.Node node) {
+            if (!node.isRootNode()) {
+              PipelineTranslator.rejectUnbounded(node);
+            }
             if (node.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
               DoFnSignature signature = DoFnSignatures.signatureForDoFn(parDo.getFn());
               if (signature.processElement().isSplittable()

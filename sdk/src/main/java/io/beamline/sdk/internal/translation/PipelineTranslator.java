@@ -126,7 +126,7 @@ public final class PipelineTranslator {
     }
   }
 
-  private static void rejectUnbounded(TransformHierarchy.Node node) {
+  static void rejectUnbounded(TransformHierarchy.Node node) {
     for (PValue output : node.getOutputs().values()) {
       if (output instanceof PCollection<?> pc && pc.isBounded() == PCollection.IsBounded.UNBOUNDED) {
         throw new UnsupportedTransformException(
