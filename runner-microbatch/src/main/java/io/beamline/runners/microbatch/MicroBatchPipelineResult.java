@@ -31,6 +31,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
   private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
   private final Thread driver;
+  private volatile ExecutorService pool;
   private volatile State state = State.RUNNING;
   private volatile Throwable failure;
 
@@ -46,7 +47,11 @@ public final class MicroBatchPipelineResult implements PipelineResult {
 
   private void runToCompletion() {
     int parallelism = options.getParallelism();
-    ExecutorService pool = Executors.newFixedThreadPool(parallelism, taskThreads());
+    pool = Executors.newFixedThreadPool(parallelism, taskThreads());
+    if (state == State.CANCELLED) {
+      pool.shutdownNow();
+      return;
+    }
     try {
       new PlanExecutor(plan, options, parallelism, pool, attempted, committed).execute();
       finish(State.DONE, null);
@@ -80,11 +85,19 @@ public final class MicroBatchPipelineResult implements PipelineResult {
     return state;
   }
 
-  /** Cancels the run: running tasks are interrupted and no further stage starts. */
+  /**
+   * Cancels the run: no further stage starts and running tasks are interrupted (a DoFn that ignores
+   * interruption finishes its current element first). Returns the state after the call: {@code
+   * CANCELLED}, or the terminal state the run had already reached.
+   */
   @Override
   public synchronized State cancel() {
     if (!state.isTerminal()) {
       state = State.CANCELLED;
+      ExecutorService tasks = pool;
+      if (tasks != null) {
+        tasks.shutdownNow();
+      }
       driver.interrupt();
       notifyAll();
     }
@@ -94,7 +107,8 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   /**
    * Waits at most {@code duration} (null or non-positive: forever) for a terminal state.
    *
-   * @return the terminal state, or null if the run is still going after {@code duration}
+   * @return the terminal state, or null if the run is still going after {@code duration}; a
+   *     cancelled run counts as finished once its tasks have stopped
    * @throws Pipeline.PipelineExecutionException if the pipeline failed; its cause is the exception
    *     of the user code that failed
    */
@@ -121,7 +135,27 @@ public final class MicroBatchPipelineResult implements PipelineResult {
     if (state == State.FAILED) {
       throw asExecutionException(failure);
     }
+    if (state == State.CANCELLED && !awaitDriver(deadline)) {
+      return null; // cancelled, but tasks have not stopped yet
+    }
     return state;
+  }
+
+  /** Waits until the driver thread (and so every task it waits for) has stopped. */
+  private boolean awaitDriver(long deadline) {
+    try {
+      while (driver.isAlive()) {
+        long remaining = deadline - System.currentTimeMillis();
+        if (remaining <= 0) {
+          return false;
+        }
+        driver.join(Math.min(remaining, 1_000));
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   @Override

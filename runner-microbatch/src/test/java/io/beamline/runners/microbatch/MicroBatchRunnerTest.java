@@ -9,6 +9,7 @@ import static org.junit.Assert.assertThrows;
 
 import io.beamline.sdk.UnsupportedTransformException;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
@@ -142,6 +143,31 @@ public class MicroBatchRunnerTest {
     assertThat(e.getCause(), instanceOf(IllegalStateException.class));
     assertThat(e.getCause().getMessage(), containsString("bad element 7"));
     assertEquals(PipelineResult.State.FAILED, result.getState());
+  }
+
+  /** Blocks every element until interrupted; signals when the first element arrived. */
+  static final class BlockingFn extends DoFn<Long, Long> {
+    static volatile CountDownLatch started;
+    static final CountDownLatch NEVER = new CountDownLatch(1);
+
+    @ProcessElement
+    public void process(@Element Long x) throws InterruptedException {
+      started.countDown();
+      NEVER.await();
+    }
+  }
+
+  @Test(timeout = 60_000)
+  public void cancelStopsARunningPipeline() throws Exception {
+    BlockingFn.started = new CountDownLatch(1);
+    Pipeline p = pipeline(2);
+    p.apply(GenerateSequence.from(0).to(1_000)).apply(ParDo.of(new BlockingFn()));
+    PipelineResult result = p.run();
+    BlockingFn.started.await();
+    assertEquals(PipelineResult.State.RUNNING, result.getState());
+
+    assertEquals(PipelineResult.State.CANCELLED, result.cancel());
+    assertEquals(PipelineResult.State.CANCELLED, result.waitUntilFinish());
   }
 
   @Test
