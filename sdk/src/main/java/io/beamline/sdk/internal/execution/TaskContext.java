@@ -136,8 +136,15 @@ public final class TaskContext {
     return sideInputStore;
   }
 
-  /** Reader over the side inputs of this stage; views are complete when the stage starts. */
+  /**
+   * Reader over {@code views}, which must be side inputs of this task's stage (their producers ran
+   * before it, so they are complete). One reader per task, shared by its operators.
+   */
   public SideInputReader sideInputReader(Collection<PCollectionView<?>> views) {
+    if (!stage.sideInputs().containsAll(views)) {
+      throw new IllegalStateException(
+          String.format("%s reads side inputs %s that it does not depend on", stage, views));
+    }
     if (sideInputReader == null) {
       sideInputReader = sideInputStore.readerFor(stage.sideInputs());
     }

@@ -24,7 +24,6 @@ import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -366,10 +365,5 @@ public final class PipelineTranslator {
   private static PCollection<?> mainInput(AppliedPTransform<?, ?, ?> application) {
     return (PCollection<?>)
         Iterables.getOnlyElement(TransformInputs.nonAdditionalInputs(application));
-  }
-
-  @SuppressWarnings("unused")
-  private static PTransform<?, ?> transformOf(TransformHierarchy.Node node) {
-    return node.getTransform();
   }
 }
