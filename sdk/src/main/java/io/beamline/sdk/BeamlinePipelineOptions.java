@@ -1,7 +1,6 @@
 package io.beamline.sdk;
 
 import org.apache.beam.sdk.options.Default;
-import org.apache.beam.sdk.options.DefaultValueFactory;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
@@ -10,25 +9,24 @@ import org.apache.beam.sdk.options.PipelineOptions;
  *
  * <p>Runner-specific option interfaces ({@code MicroBatchPipelineOptions}, …) extend this one, so
  * {@code --parallelism} means the same thing on each runner.
+ *
+ * <p>{@code parallelism} is declared exactly as in Beam's {@code FlinkPipelineOptions} (type {@code
+ * Integer}, default {@code -1}): Beam requires every options interface loaded in one JVM to agree
+ * on a property's type and default, so a different declaration would break any program that has
+ * both runners on its classpath.
  */
 public interface BeamlinePipelineOptions extends PipelineOptions {
 
   /**
-   * Number of parallel tasks per stage, and the number of partitions of every shuffle. Default:
-   * the number of cores the JVM sees ({@link Runtime#availableProcessors()}). Must be at least 1.
+   * Number of parallel tasks per stage, and the number of partitions of every shuffle. Default
+   * {@code -1}: the number of cores the JVM sees ({@link Runtime#availableProcessors()}). Any other
+   * value must be at least 1; see {@link Parallelism#of}.
    */
   @Description(
-      "Number of parallel tasks per stage and partitions per shuffle (default: number of cores).")
-  @Default.InstanceFactory(AvailableCoresFactory.class)
-  int getParallelism();
+      "Number of parallel tasks per stage and partitions per shuffle; -1 (default) means the"
+          + " number of cores.")
+  @Default.Integer(-1)
+  Integer getParallelism();
 
-  void setParallelism(int parallelism);
-
-  /** Default for {@link #getParallelism()}: the number of cores available to the JVM. */
-  class AvailableCoresFactory implements DefaultValueFactory<Integer> {
-    @Override
-    public Integer create(PipelineOptions options) {
-      return Runtime.getRuntime().availableProcessors();
-    }
-  }
+  void setParallelism(Integer parallelism);
 }

@@ -7,7 +7,7 @@ import io.beamline.sdk.BeamlinePipelineOptions;
  *
  * <ul>
  *   <li>{@code --parallelism} (from {@link BeamlinePipelineOptions}): tasks per stage and shuffle
- *       partitions; default the number of cores.
+ *       partitions; default {@code -1}, the number of cores.
  * </ul>
  *
  * <p>Streaming options (batch interval, records per epoch, checkpoint directory, state backend)

@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.execution.PlanExecutor;
 import java.util.concurrent.ExecutorService;
@@ -46,7 +47,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   }
 
   private void runToCompletion() {
-    int parallelism = options.getParallelism();
+    int parallelism = Parallelism.of(options);
     pool = Executors.newFixedThreadPool(parallelism, taskThreads());
     if (state == State.CANCELLED) {
       pool.shutdownNow();

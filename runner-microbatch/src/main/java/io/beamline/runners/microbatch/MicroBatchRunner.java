@@ -1,6 +1,7 @@
 package io.beamline.runners.microbatch;
 
 import com.google.common.base.Preconditions;
+import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.translation.PipelineOverrides;
@@ -37,16 +38,13 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   /**
    * Creates the runner; called by Beam for {@code --runner=MicroBatchRunner}.
    *
-   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism < 1}) or ask
+   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or below -1) or ask
    *     for something this runner does not do (a {@code --metricsSink})
    */
   public static MicroBatchRunner fromOptions(PipelineOptions options) {
     MicroBatchPipelineOptions mbOptions =
         PipelineOptionsValidator.validate(MicroBatchPipelineOptions.class, options);
-    Preconditions.checkArgument(
-        mbOptions.getParallelism() >= 1,
-        "--parallelism must be at least 1, was %s",
-        mbOptions.getParallelism());
+    Parallelism.of(mbOptions); // fails fast on an invalid --parallelism
     Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
     Preconditions.checkArgument(
         metricsSink == null || metricsSink == NoOpMetricsSink.class,
