@@ -91,17 +91,7 @@ final class GroupByKeyOperator implements Operator {
             outputManager,
             mainTag);
     StepContext stepContext =
-        new StepContext() {
-          @Override
-          public StateInternals stateInternals() {
-            return currentState;
-          }
-
-          @Override
-          public TimerInternals timerInternals() {
-            return currentTimers;
-          }
-        };
+        StepContexts.keyed(() -> currentState, () -> currentTimers, context.bundleFinalizer());
     Coder<BoundedWindow> windowCoder =
         (Coder<BoundedWindow>) spec.windowingStrategy().getWindowFn().windowCoder();
     DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner =

@@ -1,10 +1,6 @@
 package io.beamline.sdk.internal.execution;
 
 import org.apache.beam.runners.core.DoFnRunner;
-import org.apache.beam.runners.core.StateInternals;
-import org.apache.beam.runners.core.StepContext;
-import org.apache.beam.runners.core.TimerInternals;
-import org.apache.beam.sdk.transforms.DoFn.BundleFinalizer;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
@@ -18,43 +14,11 @@ final class ParDoOperator extends DoFnOperatorBase {
     super(spec, context);
   }
 
-  /** Spec for a stateless ParDo step. */
-  static OperatorSpec spec(DoFnSpec spec) {
-    return new OperatorSpec() {
-      @Override
-      public String stepName() {
-        return spec.stepName();
-      }
-
-      @Override
-      public Operator create(TaskContext context) {
-        return new ParDoOperator(spec, context);
-      }
-    };
-  }
-
   @Override
   public void open() throws Exception {
     super.open();
     String step = spec.stepName();
-    runner =
-        newSimpleRunner(
-            new StepContext() {
-              @Override
-              public StateInternals stateInternals() {
-                throw new UnsupportedOperationException(step + " is not a stateful ParDo");
-              }
-
-              @Override
-              public TimerInternals timerInternals() {
-                throw new UnsupportedOperationException(step + " is not a stateful ParDo");
-              }
-
-              @Override
-              public BundleFinalizer bundleFinalizer() {
-                return context.bundleFinalizer();
-              }
-            });
+    runner = newSimpleRunner(StepContexts.stateless(step, context.bundleFinalizer()));
     try (var scope = context.scopedMetrics(step)) {
       runner.startBundle();
     }

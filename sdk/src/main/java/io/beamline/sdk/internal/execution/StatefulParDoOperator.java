@@ -4,14 +4,11 @@ import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
-import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.runners.core.StepContext;
-import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.transforms.DoFn.BundleFinalizer;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
@@ -46,7 +43,8 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
       Instant now = Instant.now();
       timers.advanceProcessingTime(now);
       timers.advanceSynchronizedProcessingTime(now);
-      StepContext stepContext = stepContext(state, timers);
+      StepContext stepContext =
+          StepContexts.keyed(() -> state, () -> timers, context.bundleFinalizer());
       DoFnRunner<Object, Object> simple = newSimpleRunner(stepContext);
       DoFnRunner<Object, Object> runner =
           DoFnRunners.defaultStatefulDoFnRunner(
@@ -80,24 +78,5 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
         timer.getTimestamp(),
         timer.getOutputTimestamp(),
         timer.getDomain());
-  }
-
-  private StepContext stepContext(StateInternals state, TimerInternals timers) {
-    return new StepContext() {
-      @Override
-      public StateInternals stateInternals() {
-        return state;
-      }
-
-      @Override
-      public TimerInternals timerInternals() {
-        return timers;
-      }
-
-      @Override
-      public BundleFinalizer bundleFinalizer() {
-        return context.bundleFinalizer();
-      }
-    };
   }
 }
