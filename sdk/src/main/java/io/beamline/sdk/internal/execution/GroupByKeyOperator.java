@@ -1,7 +1,9 @@
 package io.beamline.sdk.internal.execution;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.GroupAlsoByWindowViaWindowSetNewDoFn;
@@ -19,6 +21,9 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.DoFnSchemaInformation;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -26,12 +31,15 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Instant;
 
 /**
- * GroupByKey at the receiving end of a keyed exchange: GroupAlsoByWindow for each key with
- * runners-core's {@link GroupAlsoByWindowViaWindowSetNewDoFn} (so {@code ReduceFnRunner} applies
- * windowing, merging, triggers, allowed lateness, accumulation mode and pane info), then every
- * timer of the key up to the end of time.
+ * GroupByKey at the receiving end of a keyed exchange. In general: GroupAlsoByWindow for each key
+ * with runners-core's {@link GroupAlsoByWindowViaWindowSetNewDoFn} (so {@code ReduceFnRunner}
+ * applies windowing, merging, triggers, allowed lateness, accumulation mode and pane info), then
+ * every timer of the key up to the end of time. For non-merging windows with the default trigger
+ * the result is known without it — one on-time pane per key and window — and the values are
+ * grouped by window directly ({@link #isDirectlyGroupable}).
  */
 final class GroupByKeyOperator implements Operator {
 
@@ -70,8 +78,59 @@ final class GroupByKeyOperator implements Operator {
   }
 
   @Override
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public void finish() throws Exception {
+    if (isDirectlyGroupable(spec.windowingStrategy())) {
+      groupByWindowDirectly();
+    } else {
+      groupAlsoByWindow();
+    }
+  }
+
+  /**
+   * Whether a bounded GroupByKey can group by (key, window) directly instead of running {@code
+   * ReduceFnRunner}: with windows that never merge and the default trigger, each window of a key
+   * fires exactly once, on time, when the watermark reaches +∞ at the end of the epoch. (The fast
+   * path of Beam's Flink and Spark batch translators.)
+   */
+  static boolean isDirectlyGroupable(WindowingStrategy<?, ?> strategy) {
+    return strategy.getWindowFn().isNonMerging() && strategy.getTrigger() instanceof DefaultTrigger;
+  }
+
+  /** One output pane: the values of one key in one window and their combined timestamp. */
+  private static final class Pane {
+    final List<Object> values = new ArrayList<>();
+    Instant timestamp;
+  }
+
+  private void groupByWindowDirectly() {
+    Receiver output = context.receiver(spec.output());
+    TimestampCombiner timestampCombiner = spec.windowingStrategy().getTimestampCombiner();
+    for (KeyGroups.Group group : groups.groups()) {
+      Map<BoundedWindow, Pane> panes = new LinkedHashMap<>();
+      for (WindowedValue<KV<Object, Object>> element : group.elements) {
+        for (BoundedWindow window : element.getWindows()) {
+          Pane pane = panes.computeIfAbsent(window, w -> new Pane());
+          Instant timestamp = timestampCombiner.assign(window, element.getTimestamp());
+          pane.timestamp =
+              pane.timestamp == null
+                  ? timestamp
+                  : timestampCombiner.combine(pane.timestamp, timestamp);
+          pane.values.add(element.getValue().getValue());
+        }
+      }
+      for (Map.Entry<BoundedWindow, Pane> e : panes.entrySet()) {
+        output.accept(
+            WindowedValues.of(
+                KV.of(group.key, e.getValue().values),
+                e.getValue().timestamp,
+                e.getKey(),
+                PaneInfo.ON_TIME_AND_ONLY_FIRING));
+      }
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void groupAlsoByWindow() throws Exception {
     Receiver output = context.receiver(spec.output());
     TupleTag<KV<Object, Iterable<Object>>> mainTag = new TupleTag<>("grouped");
     WindowedValueMultiReceiver outputManager =
