@@ -26,6 +26,7 @@ import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
@@ -41,6 +42,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *       {@code k}/{@code m} suffix): {@code GenerateSequence.from(0).to(N)} → {@code KV.of(x % 1000, x)} →
  *       {@code Sum.longsPerKey()} → {@code Count.globally()}. The count must be {@code min(N, 1000)} and every
  *       per-key sum must match its closed form.
+ *   <li>{@code group-per-key-<N>}: the same, but the sums come from {@code GroupByKey} and a {@code MapElements}
+ *       over each group, so all N elements cross the shuffle (no combiner lifting).
  *   <li>{@code flights}: the flight-delay job of {@code beamline-examples} ({@link FlightDelays#build}) on its
  *       bundled 20,000 flights, writing its three JSON-lines outputs to a fresh temporary {@code --output}
  *       directory per run.
@@ -61,7 +64,7 @@ public final class BenchmarkPipelines {
 
   static final int KEYS = 1000;
 
-  private static final Pattern SUM_PER_KEY = Pattern.compile("sum-per-key-(\\d+)([km]?)");
+  private static final Pattern SUM_PER_KEY = Pattern.compile("(sum|group)-per-key-(\\d+)([km]?)");
 
   /** What the count-verifying stage of each sum-per-key run saw, keyed by run id. */
   static final Map<String, Long> OBSERVED_COUNTS = new ConcurrentHashMap<>();
@@ -136,11 +139,12 @@ public final class BenchmarkPipelines {
     }
     Matcher m = SUM_PER_KEY.matcher(name);
     if (m.matches()) {
-      return sumPerKey(parseCount(m.group(1), m.group(2)), options, name);
+      long n = parseCount(m.group(2), m.group(3));
+      return sumPerKey(n, options, name, m.group(1).equals("group"));
     }
     throw new IllegalArgumentException(
         "unknown pipeline '" + name + "'; known: " + FLIGHTS
-            + ", sum-per-key-<N> (e.g. sum-per-key-100, sum-per-key-1m)");
+            + ", sum-per-key-<N> (e.g. sum-per-key-100, sum-per-key-1m), group-per-key-<N>");
   }
 
   static long parseCount(String digits, String suffix) {
@@ -166,17 +170,43 @@ public final class BenchmarkPipelines {
    * elements; it is part of the timed pipeline on every runner alike.
    */
   public static BuiltPipeline sumPerKey(long n, PipelineOptions options, String name) {
+    return sumPerKey(n, options, name, false);
+  }
+
+  /**
+   * As {@link #sumPerKey(long, PipelineOptions, String)}; with {@code viaGroupByKey} the per-key sums
+   * are computed by {@code GroupByKey} and a {@code MapElements} over each group instead of {@code
+   * Sum.longsPerKey()}, so every element crosses the shuffle (no combiner lifting).
+   */
+  public static BuiltPipeline sumPerKey(
+      long n, PipelineOptions options, String name, boolean viaGroupByKey) {
     String runId = name + "/" + UUID.randomUUID();
     long expected = Math.min(n, KEYS);
     String description = name + " (N=" + n + ")";
     Pipeline p = Pipeline.create(options);
-    PCollection<KV<Long, Long>> sums =
+    PCollection<KV<Long, Long>> keyed =
         p.apply("Generate", GenerateSequence.from(0).to(n))
             .apply(
                 "KeyByMod1000",
                 MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
-                    .via((Long x) -> KV.of(x % KEYS, x)))
-            .apply("SumPerKey", Sum.longsPerKey());
+                    .via((Long x) -> KV.of(x % KEYS, x)));
+    PCollection<KV<Long, Long>> sums =
+        viaGroupByKey
+            ? keyed
+                .apply("GroupPerKey", GroupByKey.create())
+                .apply(
+                    "SumGroups",
+                    MapElements.into(
+                            TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+                        .via(
+                            (KV<Long, Iterable<Long>> kv) -> {
+                              long sum = 0;
+                              for (long x : kv.getValue()) {
+                                sum += x;
+                              }
+                              return KV.of(kv.getKey(), sum);
+                            }))
+            : keyed.apply("SumPerKey", Sum.longsPerKey());
     sums.apply("CountKeys", Count.globally()).apply("VerifyCount", ParDo.of(new RecordCount(runId)));
     sums.apply("VerifySums", ParDo.of(new RecordSum(runId)));
     Verifier verifier =
