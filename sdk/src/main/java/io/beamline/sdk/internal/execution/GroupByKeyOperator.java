@@ -7,8 +7,6 @@ import java.util.Map;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.GroupAlsoByWindowViaWindowSetNewDoFn;
-import org.apache.beam.runners.core.InMemoryStateInternals;
-import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.KeyedWorkItem;
 import org.apache.beam.runners.core.KeyedWorkItemCoder;
 import org.apache.beam.runners.core.KeyedWorkItems;
@@ -79,7 +77,7 @@ final class GroupByKeyOperator implements Operator {
 
   @Override
   public void finish() throws Exception {
-    if (isDirectlyGroupable(spec.windowingStrategy())) {
+    if (context.epoch().bounded() && isDirectlyGroupable(spec.windowingStrategy())) {
       groupByWindowDirectly();
     } else {
       groupAlsoByWindow();
@@ -168,22 +166,31 @@ final class GroupByKeyOperator implements Operator {
             WindowingStrategy.globalDefault(),
             DoFnSchemaInformation.create(),
             java.util.Map.of());
+    KeyedStateStore store = context.keyedState();
     try (var scope = context.scopedMetrics(spec.stepName())) {
       runner.startBundle();
       for (KeyGroups.Group group : groups.groups()) {
-        processKey(runner, group);
+        processKey(runner, store.get(group.structuralKey, group.key), group);
+      }
+      for (KeyedStateStore.KeyState keyState : store.all()) {
+        fireTimers(runner, keyState);
       }
       runner.finishBundle();
     }
   }
 
+  /**
+   * Feeds the key's elements of this epoch to GroupAlsoByWindow, behind runners-core's late-data
+   * dropping (elements are judged against the watermark of the previous epoch).
+   */
   private void processKey(
       DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner,
+      KeyedStateStore.KeyState keyState,
       KeyGroups.Group group)
       throws Exception {
-    InMemoryTimerInternals timers = new InMemoryTimerInternals();
-    currentState = InMemoryStateInternals.forKey(group.key);
-    currentTimers = timers;
+    currentState = keyState.state;
+    currentTimers = keyState.timers;
+    KeyedTimers.advanceProcessingTime(keyState.timers, context.epoch());
     List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
     for (WindowedValue<KV<Object, Object>> element : group.elements) {
       values.add(
@@ -193,14 +200,25 @@ final class GroupByKeyOperator implements Operator {
               element.getWindows(),
               element.getPaneInfo()));
     }
-    runner.processElement(
-        WindowedValues.valueInGlobalWindow(KeyedWorkItems.elementsWorkItem(group.key, values)));
-    KeyedTimers.fireAllToEndOfTime(
-        timers,
+    DoFnRunners.lateDataDroppingRunner(runner, keyState.timers, spec.windowingStrategy())
+        .processElement(
+            WindowedValues.valueInGlobalWindow(
+                KeyedWorkItems.elementsWorkItem(group.key, values)));
+  }
+
+  private void fireTimers(
+      DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner,
+      KeyedStateStore.KeyState keyState)
+      throws Exception {
+    currentState = keyState.state;
+    currentTimers = keyState.timers;
+    KeyedTimers.fireUpTo(
+        keyState.timers,
+        context.epoch(),
         false,
         fired ->
             runner.processElement(
                 WindowedValues.valueInGlobalWindow(
-                    KeyedWorkItems.timersWorkItem(group.key, fired))));
+                    KeyedWorkItems.timersWorkItem(keyState.key, fired))));
   }
 }

@@ -14,10 +14,12 @@ import org.apache.beam.sdk.values.WindowedValue;
 final class KeyGroups {
   /** The elements of one key: the first key object seen and every element with that key. */
   static final class Group {
+    final Object structuralKey;
     final Object key;
     final List<WindowedValue<KV<Object, Object>>> elements = new ArrayList<>();
 
-    Group(Object key) {
+    Group(Object structuralKey, Object key) {
+      this.structuralKey = structuralKey;
       this.key = key;
     }
   }
@@ -29,7 +31,7 @@ final class KeyGroups {
     KeyedElement keyed = (KeyedElement) element;
     WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) keyed.value();
     groups
-        .computeIfAbsent(keyed.structuralKey(), k -> new Group(value.getValue().getKey()))
+        .computeIfAbsent(keyed.structuralKey(), k -> new Group(k, value.getValue().getKey()))
         .elements
         .add(value);
   }

@@ -4,13 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
 
 /**
- * Fires the timers of one key at the end of a bounded execution: the input watermark, processing
- * time and synchronized processing time jump to +∞ and every eligible timer fires, in timestamp
- * order per domain, until firing timers sets no new eligible ones (as Beam's Flink batch runner
- * does for stateful DoFns).
+ * Fires the timers of one key at the end of an epoch: the input watermark advances to the stage's
+ * watermark, processing time and synchronized processing time to the runner's clock (both +∞ at
+ * the end of a bounded run, as in Beam's Flink batch runner), and every eligible timer fires, in
+ * timestamp order per domain, until firing timers sets no new eligible ones.
  */
 final class KeyedTimers {
   private KeyedTimers() {}
@@ -22,16 +22,15 @@ final class KeyedTimers {
   }
 
   /**
-   * Advances all clocks of {@code timers} to the end of time and delivers eligible timers.
+   * Advances the clocks of {@code timers} to the end of {@code epoch} and delivers eligible timers.
    *
    * @param oneAtATime deliver timers one by one (stateful DoFns: a timer may set an earlier one) or
    *     all eligible timers of a domain together (GroupAlsoByWindow)
    */
-  static void fireAllToEndOfTime(InMemoryTimerInternals timers, boolean oneAtATime, Firing firing)
+  static void fireUpTo(
+      InMemoryTimerInternals timers, EpochContext epoch, boolean oneAtATime, Firing firing)
       throws Exception {
-    timers.advanceInputWatermark(BoundedWindow.TIMESTAMP_MAX_VALUE);
-    timers.advanceProcessingTime(BoundedWindow.TIMESTAMP_MAX_VALUE);
-    timers.advanceSynchronizedProcessingTime(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    advanceClocks(timers, epoch);
     boolean fired = true;
     while (fired) {
       fired = false;
@@ -50,6 +49,31 @@ final class KeyedTimers {
           firing.fire(batch);
         }
       }
+    }
+  }
+
+  /** Advances the input watermark and both processing-time clocks; never moves them back. */
+  static void advanceClocks(InMemoryTimerInternals timers, EpochContext epoch) throws Exception {
+    if (epoch.inputWatermark().isAfter(timers.currentInputWatermarkTime())) {
+      timers.advanceInputWatermark(epoch.inputWatermark());
+    }
+    advanceProcessingTime(timers, epoch.endProcessingTime());
+  }
+
+  /** Advances both processing-time clocks to the clock used while processing elements. */
+  static void advanceProcessingTime(InMemoryTimerInternals timers, EpochContext epoch)
+      throws Exception {
+    advanceProcessingTime(timers, epoch.processingTime());
+  }
+
+  private static void advanceProcessingTime(InMemoryTimerInternals timers, Instant time)
+      throws Exception {
+    if (time.isAfter(timers.currentProcessingTime())) {
+      timers.advanceProcessingTime(time);
+    }
+    Instant synchronizedTime = timers.currentSynchronizedProcessingTime();
+    if (synchronizedTime == null || time.isAfter(synchronizedTime)) {
+      timers.advanceSynchronizedProcessingTime(time);
     }
   }
 

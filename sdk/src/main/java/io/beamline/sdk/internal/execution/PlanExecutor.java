@@ -150,6 +150,7 @@ public final class PlanExecutor {
 
   private TaskContext newContext(
       Stage stage, int partition, Map<ExchangeSpec, Exchange> exchanges, SideInputStore sideInputs) {
-    return new TaskContext(stage, partition, parallelism, options, exchanges, sideInputs);
+    return new TaskContext(
+        stage, partition, parallelism, options, exchanges, sideInputs, EpochContext.boundedRun());
   }
 }

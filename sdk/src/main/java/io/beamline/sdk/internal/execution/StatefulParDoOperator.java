@@ -1,9 +1,12 @@
 package io.beamline.sdk.internal.execution;
 
+import java.util.AbstractMap.SimpleImmutableEntry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
-import org.apache.beam.runners.core.InMemoryStateInternals;
-import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.runners.core.StepContext;
@@ -12,13 +15,13 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
-import org.joda.time.Instant;
 
 /**
- * A stateful ParDo at the receiving end of a keyed exchange. For each key: fresh state and timers,
- * runners-core's {@link StatefulDoFnRunner} around a {@code SimpleDoFnRunner} (late-data dropping,
- * state garbage collection with {@code @OnWindowExpiration}, {@code @RequiresTimeSortedInput}), all
- * elements of the key, then every timer up to the end of time. One bundle per key.
+ * A stateful ParDo at the receiving end of a keyed exchange. For each key: its state and timers
+ * from the partition's {@link KeyedStateStore}, runners-core's {@link StatefulDoFnRunner} around a
+ * {@code SimpleDoFnRunner} (late-data dropping, state garbage collection with
+ * {@code @OnWindowExpiration}, {@code @RequiresTimeSortedInput}), the key's elements of the epoch,
+ * then its timers up to the epoch's watermark and clock (the end of time in a bounded run).
  */
 final class StatefulParDoOperator extends DoFnOperatorBase {
   private final KeyGroups groups = new KeyGroups();
@@ -32,39 +35,65 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
     groups.add(element);
   }
 
+  /**
+   * Processes each key's elements of this epoch, then fires the timers of every key of the
+   * partition up to the epoch's watermark and clock. One bundle per key.
+   */
   @Override
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public void finish() throws Exception {
+    KeyedStateStore store = context.keyedState();
+    Map<Object, KeyGroups.Group> withInput = new HashMap<>();
+    for (KeyGroups.Group group : groups.groups()) {
+      withInput.put(group.structuralKey, group);
+      store.get(group.structuralKey, group.key);
+    }
+    for (Map.Entry<Object, KeyGroups.Group> e : keysInOrder(store, withInput)) {
+      runKey(store.get(e.getKey(), null), e.getValue());
+    }
+  }
+
+  /** Keys with input first (in arrival order), then the keys that only have timers. */
+  private static List<Map.Entry<Object, KeyGroups.Group>> keysInOrder(
+      KeyedStateStore store, Map<Object, KeyGroups.Group> withInput) {
+    List<Map.Entry<Object, KeyGroups.Group>> order = new ArrayList<>();
+    for (KeyedStateStore.KeyState keyState : store.all()) {
+      order.add(new SimpleImmutableEntry<>(keyState.structuralKey, withInput.get(keyState.structuralKey)));
+    }
+    return order;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void runKey(KeyedStateStore.KeyState keyState, KeyGroups.Group group) throws Exception {
     Coder<BoundedWindow> windowCoder =
         (Coder<BoundedWindow>) spec.windowingStrategy().getWindowFn().windowCoder();
-    for (KeyGroups.Group group : groups.groups()) {
-      InMemoryStateInternals<Object> state = InMemoryStateInternals.forKey(group.key);
-      InMemoryTimerInternals timers = new InMemoryTimerInternals();
-      Instant now = Instant.now();
-      timers.advanceProcessingTime(now);
-      timers.advanceSynchronizedProcessingTime(now);
-      StepContext stepContext =
-          StepContexts.keyed(() -> state, () -> timers, context.bundleFinalizer());
-      DoFnRunner<Object, Object> simple = newSimpleRunner(stepContext);
-      DoFnRunner<Object, Object> runner =
-          DoFnRunners.defaultStatefulDoFnRunner(
-              fn,
-              (Coder) spec.inputCoder(),
-              simple,
-              stepContext,
-              spec.windowingStrategy(),
-              new StatefulDoFnRunner.TimeInternalsCleanupTimer(timers, spec.windowingStrategy()),
-              new StatefulDoFnRunner.StateInternalsStateCleaner<>(fn, state, windowCoder),
-              true);
-      try (var scope = context.scopedMetrics(spec.stepName())) {
-        runner.startBundle();
+    StepContext stepContext =
+        StepContexts.keyed(() -> keyState.state, () -> keyState.timers, context.bundleFinalizer());
+    DoFnRunner<Object, Object> simple = newSimpleRunner(stepContext);
+    DoFnRunner<Object, Object> runner =
+        DoFnRunners.defaultStatefulDoFnRunner(
+            fn,
+            (Coder) spec.inputCoder(),
+            simple,
+            stepContext,
+            spec.windowingStrategy(),
+            new StatefulDoFnRunner.TimeInternalsCleanupTimer(
+                keyState.timers, spec.windowingStrategy()),
+            new StatefulDoFnRunner.StateInternalsStateCleaner<>(fn, keyState.state, windowCoder),
+            true);
+    try (var scope = context.scopedMetrics(spec.stepName())) {
+      runner.startBundle();
+      if (group != null) {
+        KeyedTimers.advanceProcessingTime(keyState.timers, context.epoch());
         for (WindowedValue<KV<Object, Object>> element : group.elements) {
           runner.processElement((WindowedValue) element);
         }
-        KeyedTimers.fireAllToEndOfTime(
-            timers, true, fired -> fireTimer(runner, group.key, fired.get(0)));
-        runner.finishBundle();
       }
+      KeyedTimers.fireUpTo(
+          keyState.timers,
+          context.epoch(),
+          true,
+          fired -> fireTimer(runner, keyState.key, fired.get(0)));
+      runner.finishBundle();
     }
   }
 

@@ -30,6 +30,7 @@ public final class TaskContext {
   private final PipelineOptions options;
   private final Map<ExchangeSpec, Exchange> exchanges;
   private final SideInputStore sideInputStore;
+  private final EpochContext epoch;
   private final MetricsContainerStepMap metrics = new MetricsContainerStepMap();
   private final InMemoryBundleFinalizer bundleFinalizer = new InMemoryBundleFinalizer();
   private final Map<OperatorSpec, Operator> operators = new IdentityHashMap<>();
@@ -43,8 +44,10 @@ public final class TaskContext {
       int parallelism,
       PipelineOptions options,
       Map<ExchangeSpec, Exchange> exchanges,
-      SideInputStore sideInputStore) {
+      SideInputStore sideInputStore,
+      EpochContext epoch) {
     this.stage = stage;
+    this.epoch = epoch;
     this.partition = partition;
     this.parallelism = parallelism;
     this.options = options;
@@ -67,6 +70,16 @@ public final class TaskContext {
 
   public PipelineOptions options() {
     return options;
+  }
+
+  /** Watermark and clock of this task's stage in the current epoch. */
+  public EpochContext epoch() {
+    return epoch;
+  }
+
+  /** The keyed state of this task's partition: kept across epochs when streaming, else fresh. */
+  KeyedStateStore keyedState() {
+    return epoch.keyedState() != null ? epoch.keyedState() : new KeyedStateStore();
   }
 
   /**
