@@ -1,6 +1,7 @@
 package io.beamline.runners.microbatch;
 
 import io.beamline.sdk.Parallelism;
+import io.beamline.sdk.internal.execution.EpochExecutor;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.execution.PlanExecutor;
 import java.util.concurrent.ExecutorService;
@@ -54,7 +55,13 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       return;
     }
     try {
-      new PlanExecutor(plan, options, parallelism, pool, attempted, committed).execute();
+      PlanExecutor executor =
+          new PlanExecutor(plan, options, parallelism, pool, attempted, committed);
+      if (plan.bounded()) {
+        executor.execute();
+      } else {
+        new EpochExecutor(plan, executor).execute();
+      }
       finish(State.DONE, null);
     } catch (Throwable t) {
       finish(state == State.CANCELLED ? State.CANCELLED : State.FAILED, t);

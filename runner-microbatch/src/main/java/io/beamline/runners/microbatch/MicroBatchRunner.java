@@ -14,6 +14,7 @@ import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
+import org.apache.beam.sdk.options.StreamingOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +66,9 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     MetricsEnvironment.setMetricsSupported(true);
     FileSystems.setDefaultPipelineOptions(options);
     PipelineOverrides.apply(pipeline);
-    ExecutablePlan plan = PipelineTranslator.translate(pipeline);
+    ExecutablePlan plan =
+        PipelineTranslator.translate(
+            pipeline, options.as(StreamingOptions.class).isStreaming());
     LOG.debug("Executable plan:\n{}", plan.describe());
     MicroBatchPipelineResult result = new MicroBatchPipelineResult(plan, options);
     result.start();

@@ -9,8 +9,11 @@ import java.util.List;
  *
  * @param stages topological order
  * @param exchanges every shuffle edge of the plan
+ * @param bounded true if the plan runs as one epoch over bounded input ({@link PlanExecutor}), false
+ *     if it runs as a sequence of epochs ({@link EpochExecutor}): streaming was asked for, or a
+ *     TestStream drives the pipeline
  */
-public record ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges) {
+public record ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges, boolean bounded) {
 
   public ExecutablePlan {
     stages = ImmutableList.copyOf(stages);

@@ -175,6 +175,7 @@ final class GroupByKeyOperator implements Operator {
       for (KeyedStateStore.KeyState keyState : store.all()) {
         fireTimers(runner, keyState);
       }
+      store.advancedTo(context.epoch().inputWatermark());
       runner.finishBundle();
     }
   }

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
 
 /**
  * The per-key state and timers of one keyed operator in one partition (the heap state backend). In
@@ -31,10 +33,32 @@ public final class KeyedStateStore {
   }
 
   private final Map<Object, KeyState> keys = new LinkedHashMap<>();
+  private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
-  /** The state of the key whose structural value is {@code structuralKey}, created on first use. */
+  /**
+   * The state of the key whose structural value is {@code structuralKey}, created on first use. A
+   * new key's timers start at the watermark the partition has already reached, so a key first seen
+   * in a later epoch does not see time go back.
+   */
   KeyState get(Object structuralKey, Object key) {
-    return keys.computeIfAbsent(structuralKey, k -> new KeyState(k, key));
+    KeyState keyState = keys.get(structuralKey);
+    if (keyState == null) {
+      keyState = new KeyState(structuralKey, key);
+      try {
+        keyState.timers.advanceInputWatermark(watermark);
+      } catch (Exception e) {
+        throw new IllegalStateException("Cannot initialise timers of a new key", e);
+      }
+      keys.put(structuralKey, keyState);
+    }
+    return keyState;
+  }
+
+  /** Records that every key's timers have advanced to {@code watermark} (end of an epoch). */
+  void advancedTo(Instant watermark) {
+    if (watermark.isAfter(this.watermark)) {
+      this.watermark = watermark;
+    }
   }
 
   /** Every key seen so far, in first-seen order. */

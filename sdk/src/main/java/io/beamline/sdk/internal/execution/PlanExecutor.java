@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -54,35 +55,58 @@ public final class PlanExecutor {
    *     {@code UserCodeException}); remaining stages are not started
    */
   public void execute() throws Exception {
+    Map<ExchangeSpec, Exchange> exchanges = newExchanges();
+    SideInputStore sideInputs = new SideInputStore();
+    EpochContext epoch = EpochContext.boundedRun();
+    for (Stage stage : plan.stages()) {
+      List<?> splits = stage.source() != null ? split(stage.source()) : null;
+      runStage(stage, exchanges, sideInputs, splits, partition -> epoch, false);
+    }
+  }
+
+  /** Fresh, empty buffers for every exchange of the plan (one set per epoch). */
+  Map<ExchangeSpec, Exchange> newExchanges() {
     Map<ExchangeSpec, Exchange> exchanges = new HashMap<>();
     for (ExchangeSpec spec : plan.exchanges()) {
       exchanges.put(spec, new Exchange(parallelism));
     }
-    SideInputStore sideInputs = new SideInputStore();
-    for (Stage stage : plan.stages()) {
-      runStage(stage, exchanges, sideInputs);
-    }
+    return exchanges;
   }
 
-  private void runStage(
-      Stage stage, Map<ExchangeSpec, Exchange> exchanges, SideInputStore sideInputs)
+  /**
+   * Runs one stage to completion: for a source stage one task per group of {@code splits}, else
+   * one task per non-empty partition of its input exchange (every partition with {@code
+   * allPartitions}, so keyed operators can fire timers of keys that got no input).
+   *
+   * @throws Exception the first task failure, after every task of the stage has ended
+   */
+  void runStage(
+      Stage stage,
+      Map<ExchangeSpec, Exchange> exchanges,
+      SideInputStore sideInputs,
+      List<?> splits,
+      IntFunction<EpochContext> epochOfPartition,
+      boolean allPartitions)
       throws Exception {
     List<StageTask> tasks = new ArrayList<>();
     if (stage.source() != null) {
-      List<?> splits = split(stage.source());
       int taskCount = Math.min(parallelism, splits.size());
       for (int t = 0; t < taskCount; t++) {
         List<Object> mine = new ArrayList<>();
         for (int s = t; s < splits.size(); s += taskCount) {
           mine.add(splits.get(s));
         }
-        tasks.add(new StageTask(stage, newContext(stage, t, exchanges, sideInputs), mine, null));
+        TaskContext context =
+            newContext(stage, t, exchanges, sideInputs, epochOfPartition.apply(t));
+        tasks.add(new StageTask(stage, context, mine, null));
       }
     } else {
       Exchange input = exchanges.get(stage.inputExchange());
       for (int p = 0; p < parallelism; p++) {
-        if (!input.partition(p).isEmpty()) {
-          tasks.add(new StageTask(stage, newContext(stage, p, exchanges, sideInputs), null, input));
+        if (allPartitions || !input.partition(p).isEmpty()) {
+          TaskContext context =
+              newContext(stage, p, exchanges, sideInputs, epochOfPartition.apply(p));
+          tasks.add(new StageTask(stage, context, null, input));
         }
       }
     }
@@ -111,7 +135,7 @@ public final class PlanExecutor {
   }
 
   /** Splits a source, counting metrics reported by {@code split} under the source's step. */
-  private List<?> split(SourceSpec source) throws Exception {
+  List<?> split(SourceSpec source) throws Exception {
     MetricsContainerStepMap splitMetrics = new MetricsContainerStepMap();
     List<?> splits;
     try (Closeable scope =
@@ -149,8 +173,19 @@ public final class PlanExecutor {
   }
 
   private TaskContext newContext(
-      Stage stage, int partition, Map<ExchangeSpec, Exchange> exchanges, SideInputStore sideInputs) {
-    return new TaskContext(
-        stage, partition, parallelism, options, exchanges, sideInputs, EpochContext.boundedRun());
+      Stage stage,
+      int partition,
+      Map<ExchangeSpec, Exchange> exchanges,
+      SideInputStore sideInputs,
+      EpochContext epoch) {
+    return new TaskContext(stage, partition, parallelism, options, exchanges, sideInputs, epoch);
+  }
+
+  int parallelism() {
+    return parallelism;
+  }
+
+  PipelineOptions options() {
+    return options;
   }
 }

@@ -21,4 +21,11 @@ public interface SourceSpec {
 
   /** Reads one split, emitting every element to {@code output}. */
   void read(Object split, TaskContext context, Operator.Receiver output) throws Exception;
+
+  /**
+   * This source for a streaming run; by default the whole (bounded) input in the first epoch.
+   */
+  default EpochSource forEpochs(PlanExecutor executor) {
+    return EpochSource.readOnce(executor, this);
+  }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.values.WindowedValues;
 
 /** The roots of source stages: Impulse and bounded Read. */
@@ -28,6 +29,14 @@ public final class Sources {
         output.accept(WindowedValues.valueInGlobalWindow(new byte[0]));
       }
     };
+  }
+
+  /**
+   * A {@link TestStream}: one event per epoch. Element events are read as one split, watermark
+   * events move the source's watermark, processing-time events advance the run's synthetic clock.
+   */
+  public static SourceSpec testStream(String stepName, TestStream<?> testStream) {
+    return new TestStreamSource(stepName, testStream);
   }
 
   /**

@@ -50,6 +50,7 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
     for (Map.Entry<Object, KeyGroups.Group> e : keysInOrder(store, withInput)) {
       runKey(store.get(e.getKey(), null), e.getValue());
     }
+    store.advancedTo(context.epoch().inputWatermark());
   }
 
   /** Keys with input first (in arrival order), then the keys that only have timers. */

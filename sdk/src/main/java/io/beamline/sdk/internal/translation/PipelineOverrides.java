@@ -3,6 +3,7 @@ package io.beamline.sdk.internal.translation;
 import com.google.common.collect.ImmutableList;
 import io.beamline.sdk.UnsupportedTransformException;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
@@ -26,9 +27,9 @@ public final class PipelineOverrides {
   /**
    * Applies the overrides to {@code pipeline} in place.
    *
-   * @throws UnsupportedTransformException if the pipeline has an unbounded PCollection (naming the
-   *     outermost transform producing it), or a splittable DoFn that is unbounded per element:
-   *     both need streaming execution, which is not implemented yet
+   * @throws UnsupportedTransformException if the pipeline reads an unbounded source or has a
+   *     splittable DoFn that is unbounded per element: both need streaming sources, which are not
+   *     implemented yet
    */
   public static void apply(Pipeline pipeline) {
     rejectStreamingFeatures(pipeline);
@@ -40,6 +41,21 @@ public final class PipelineOverrides {
             PTransformOverride.of(
                 PTransformMatchers.urnEqualTo(PTransformTranslation.SPLITTABLE_PROCESS_KEYED_URN),
                 new SplittableParDoNaiveBounded.OverrideFactory<>())));
+  }
+
+  /**
+   * Rejects an unbounded {@code Read}: reading an {@code UnboundedSource} needs checkpoint marks
+   * and per-epoch offset planning, which are not implemented yet. Other unbounded PCollections (a
+   * TestStream, or a PCollection a test marks unbounded) run as a sequence of epochs.
+   */
+  private static void rejectUnboundedRead(TransformHierarchy.Node node) {
+    if (node.getTransform() instanceof Read.Unbounded<?> read) {
+      throw new UnsupportedTransformException(
+          node.getFullName(),
+          String.format(
+              "it reads the unbounded source %s; unbounded sources are not supported yet",
+              read.getSource().getClass().getName()));
+    }
   }
 
   private static void rejectStreamingFeatures(Pipeline pipeline) {
@@ -57,9 +73,7 @@ public final class PipelineOverrides {
           }
 
           private void check(TransformHierarchy.Node node) {
-            if (!node.isRootNode()) {
-              PipelineTranslator.rejectUnbounded(node);
-            }
+            rejectUnboundedRead(node);
             if (node.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
               DoFnSignature signature = DoFnSignatures.signatureForDoFn(parDo.getFn());
               if (signature.processElement().isSplittable()

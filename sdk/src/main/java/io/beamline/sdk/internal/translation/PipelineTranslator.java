@@ -22,6 +22,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.runners.AppliedPTransform;
 import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
@@ -61,14 +62,16 @@ public final class PipelineTranslator {
   }
 
   private final Pipeline pipeline;
+  private final boolean bounded;
   private final Map<String, PrimitiveTranslator> translators;
   private final Map<PCollection<?>, Stage> producers = new HashMap<>();
   private final List<Stage> stages = new ArrayList<>();
   private final List<ExchangeSpec> exchanges = new ArrayList<>();
   private final Map<PCollectionView<?>, Stage> viewProducers = new HashMap<>();
 
-  private PipelineTranslator(Pipeline pipeline) {
+  private PipelineTranslator(Pipeline pipeline, boolean bounded) {
     this.pipeline = pipeline;
+    this.bounded = bounded;
     this.translators =
         ImmutableMap.<String, PrimitiveTranslator>builder()
             .put(PTransformTranslation.IMPULSE_TRANSFORM_URN, this::impulse)
@@ -78,6 +81,7 @@ public final class PipelineTranslator {
             .put(PTransformTranslation.FLATTEN_TRANSFORM_URN, this::flatten)
             .put(PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN, this::assignWindows)
             .put(PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, this::createView)
+            .put(PTransformTranslation.TEST_STREAM_TRANSFORM_URN, this::testStream)
             .build();
   }
 
@@ -88,15 +92,51 @@ public final class PipelineTranslator {
    *     translator cannot execute; the message names the transform
    */
   public static ExecutablePlan translate(Pipeline pipeline) {
-    PipelineTranslator translator = new PipelineTranslator(pipeline);
+    return translate(pipeline, false);
+  }
+
+  /**
+   * Translates {@code pipeline}, whose overrides must already have been applied, into a plan that
+   * runs as one bounded epoch, or as a sequence of epochs if {@code streaming} is true or the
+   * pipeline has an unbounded PCollection (a TestStream's, say).
+   *
+   * @throws UnsupportedTransformException if the pipeline uses a transform or feature this
+   *     translator cannot execute; the message names the transform
+   */
+  public static ExecutablePlan translate(Pipeline pipeline, boolean streaming) {
+    boolean bounded = !streaming && !hasUnboundedPCollection(pipeline);
+    PipelineTranslator translator = new PipelineTranslator(pipeline, bounded);
     pipeline.traverseTopologically(translator.new Visitor());
-    return new ExecutablePlan(translator.stages, translator.exchanges);
+    return new ExecutablePlan(translator.stages, translator.exchanges, bounded);
+  }
+
+  /**
+   * True if the pipeline needs epochs: it has a TestStream (even one whose output a test marked
+   * bounded) or any unbounded PCollection (one a test marked unbounded, say).
+   */
+  private static boolean hasUnboundedPCollection(Pipeline pipeline) {
+    boolean[] found = {false};
+    pipeline.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            found[0] |= node.getTransform() instanceof TestStream;
+          }
+
+          @Override
+          public void visitValue(PValue value, TransformHierarchy.Node producer) {
+            found[0] |=
+                value instanceof PCollection<?> pc
+                    && pc.isBounded() == PCollection.IsBounded.UNBOUNDED;
+          }
+        });
+    return found[0];
   }
 
   private final class Visitor extends Pipeline.PipelineVisitor.Defaults {
     @Override
     public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-      if (!node.isRootNode() && isLiftableCombine(node)) {
+      if (bounded && !node.isRootNode() && isLiftableCombine(node)) {
         translateLiftedCombine(node);
         return CompositeBehavior.DO_NOT_ENTER_TRANSFORM;
       }
@@ -105,7 +145,6 @@ public final class PipelineTranslator {
 
     @Override
     public void visitPrimitiveTransform(TransformHierarchy.Node node) {
-      rejectUnbounded(node);
       String urn = PTransformTranslation.urnForTransformOrNull(node.getTransform());
       PrimitiveTranslator translator = urn == null ? null : translators.get(urn);
       if (translator == null) {
@@ -125,24 +164,16 @@ public final class PipelineTranslator {
     }
   }
 
-  static void rejectUnbounded(TransformHierarchy.Node node) {
-    for (PValue output : node.getOutputs().values()) {
-      if (output instanceof PCollection<?> pc && pc.isBounded() == PCollection.IsBounded.UNBOUNDED) {
-        throw new UnsupportedTransformException(
-            node.getFullName(),
-            String.format(
-                "it produces the unbounded PCollection '%s'; unbounded sources, TestStream and"
-                    + " unbounded splittable DoFns need streaming execution, which is not"
-                    + " implemented yet",
-                pc.getName()));
-      }
-    }
-  }
-
   // ---- primitives ---------------------------------------------------------------------------
 
   private void impulse(TransformHierarchy.Node node) {
     addSourceStage(Sources.impulse(node.getFullName()), onlyOutput(node));
+  }
+
+  private void testStream(TransformHierarchy.Node node) {
+    addSourceStage(
+        Sources.testStream(node.getFullName(), (TestStream<?>) node.getTransform()),
+        onlyOutput(node));
   }
 
   private void read(TransformHierarchy.Node node) {

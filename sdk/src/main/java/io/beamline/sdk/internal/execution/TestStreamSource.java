@@ -1,0 +1,89 @@
+package io.beamline.sdk.internal.execution;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.joda.time.Instant;
+
+/**
+ * Executes a {@link TestStream}: the epoch loop consumes one event per epoch, so each event is
+ * processed by the whole pipeline — watermarks propagated, timers fired — before the next one.
+ */
+final class TestStreamSource implements SourceSpec {
+  private final String stepName;
+  private final TestStream<?> testStream;
+
+  TestStreamSource(String stepName, TestStream<?> testStream) {
+    this.stepName = stepName;
+    this.testStream = testStream;
+  }
+
+  @Override
+  public String stepName() {
+    return stepName;
+  }
+
+  @Override
+  public List<?> split(PipelineOptions options, int desiredSplits) {
+    throw new IllegalStateException(stepName + ": a TestStream is read only by the epoch loop");
+  }
+
+  @Override
+  public void read(Object split, TaskContext context, Operator.Receiver output) {
+    for (Object element : (List<?>) split) {
+      TimestampedValue<?> value = (TimestampedValue<?>) element;
+      output.accept(
+          WindowedValues.timestampedValueInGlobalWindow(value.getValue(), value.getTimestamp()));
+    }
+  }
+
+  @Override
+  public EpochSource forEpochs(PlanExecutor executor) {
+    return new EpochSource() {
+      private int next;
+      private boolean exhausted;
+      private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+
+      @Override
+      public List<?> nextEpoch(PipelineOptions options, int desiredSplits, ProcessingClock clock) {
+        if (next >= testStream.getEvents().size()) {
+          // After its last event a TestStream is done and its watermark is +∞ (as on Beam's
+          // DirectRunner), whether or not the events ended with advanceWatermarkToInfinity().
+          watermark = BoundedWindow.TIMESTAMP_MAX_VALUE;
+          exhausted = true;
+          return List.of();
+        }
+        TestStream.Event<?> event = testStream.getEvents().get(next++);
+        if (event instanceof TestStream.ElementEvent<?> elements) {
+          List<Object> split = new ArrayList<>();
+          elements.getElements().forEach(split::add);
+          return List.of(split);
+        } else if (event instanceof TestStream.WatermarkEvent<?> mark) {
+          watermark = mark.getWatermark();
+        } else if (event instanceof TestStream.ProcessingTimeEvent<?> time) {
+          clock.advance(time.getProcessingTimeAdvance());
+        }
+        return List.of();
+      }
+
+      @Override
+      public Instant watermark() {
+        return watermark;
+      }
+
+      @Override
+      public boolean isExhausted() {
+        return exhausted;
+      }
+
+      @Override
+      public boolean ownsProcessingTime() {
+        return true;
+      }
+    };
+  }
+}
