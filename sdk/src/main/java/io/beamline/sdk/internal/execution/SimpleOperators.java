@@ -15,18 +15,28 @@ import org.joda.time.Instant;
 final class SimpleOperators {
   private SimpleOperators() {}
 
+  /** An operator with one output PCollection, whose receiver it looks up when opened. */
+  private abstract static class OneOutput implements Operator {
+    private final TaskContext context;
+    private final PCollection<?> output;
+    protected Receiver out;
+
+    OneOutput(TaskContext context, PCollection<?> output) {
+      this.context = context;
+      this.output = output;
+    }
+
+    @Override
+    public void open() {
+      out = context.receiver(output);
+    }
+  }
+
   /** Passes elements through unchanged: Flatten, at the receiving end of its forward exchange. */
   record FlattenSpec(String stepName, PCollection<?> output) implements OperatorSpec {
     @Override
     public Operator create(TaskContext context) {
-      return new Operator() {
-        private Receiver out;
-
-        @Override
-        public void open() {
-          out = context.receiver(output);
-        }
-
+      return new OneOutput(context, output) {
         @Override
         public void process(Object element) {
           out.accept((WindowedValue<?>) element);
@@ -40,14 +50,7 @@ final class SimpleOperators {
       implements OperatorSpec {
     @Override
     public Operator create(TaskContext context) {
-      return new Operator() {
-        private Receiver out;
-
-        @Override
-        public void open() {
-          out = context.receiver(output);
-        }
-
+      return new OneOutput(context, output) {
         @Override
         @SuppressWarnings("unchecked")
         public void process(Object element) throws Exception {
@@ -93,14 +96,8 @@ final class SimpleOperators {
       implements OperatorSpec {
     @Override
     public Operator create(TaskContext context) {
-      return new Operator() {
+      return new OneOutput(context, output) {
         private final List<WindowedValue<?>> written = new ArrayList<>();
-        private Receiver out;
-
-        @Override
-        public void open() {
-          out = context.receiver(output);
-        }
 
         @Override
         public void process(Object element) {
