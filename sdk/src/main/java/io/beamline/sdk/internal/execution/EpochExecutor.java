@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Watermarks: a source stage's input watermark is its source's; any other stage's is the
  * minimum of its upstream stages' output watermarks; a stage's output watermark is its input
- * watermark (watermark holds are not tracked yet). Elements of an epoch are judged late against
+ * watermark, held back for keyed stages by the earliest watermark hold of any key (state holds of
+ * GroupAlsoByWindow, output timestamps of pending timers), computed after the stage ran. Elements of an epoch are judged late against
  * the previous epoch's watermark, because keyed operators process them before advancing.
  *
  * <p>The run ends after the epoch in which every source is exhausted and at +∞: in that epoch
@@ -99,6 +100,9 @@ public final class EpochExecutor {
                     endProcessingTime,
                     stores == null ? null : stores[p]),
             keyed);
+        if (stores != null) {
+          outputWatermarks.put(stage, earliest(watermark, stores));
+        }
       }
       if (finished) {
         return;
@@ -112,6 +116,18 @@ public final class EpochExecutor {
       stores[p] = new KeyedStateStore();
     }
     return stores;
+  }
+
+  /** The input watermark, held back by the earliest hold of any key of any partition. */
+  private static Instant earliest(Instant watermark, KeyedStateStore[] stores) {
+    Instant earliest = watermark;
+    for (KeyedStateStore store : stores) {
+      Instant hold = store.earliestHold();
+      if (hold.isBefore(earliest)) {
+        earliest = hold;
+      }
+    }
+    return earliest;
   }
 
   private static Instant inputWatermark(

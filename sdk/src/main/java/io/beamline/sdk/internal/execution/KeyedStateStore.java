@@ -3,8 +3,6 @@ package io.beamline.sdk.internal.execution;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.beam.runners.core.InMemoryStateInternals;
-import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
 
@@ -22,13 +20,13 @@ public final class KeyedStateStore {
   static final class KeyState {
     final Object structuralKey;
     final Object key;
-    final InMemoryStateInternals<Object> state;
-    final InMemoryTimerInternals timers = new InMemoryTimerInternals();
+    final HoldTracking.StateInternals state;
+    final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
 
     KeyState(Object structuralKey, Object key) {
       this.structuralKey = structuralKey;
       this.key = key;
-      this.state = InMemoryStateInternals.forKey(key);
+      this.state = new HoldTracking.StateInternals(key);
     }
   }
 
@@ -64,6 +62,23 @@ public final class KeyedStateStore {
   /** Every key seen so far, in first-seen order. */
   Collection<KeyState> all() {
     return keys.values();
+  }
+
+  /**
+   * The earliest watermark hold of any key (state holds and pending timers' output timestamps), or
+   * +∞ if there is none.
+   */
+  public Instant earliestHold() {
+    Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (KeyState keyState : keys.values()) {
+      Instant state = keyState.state.earliestHold();
+      Instant timers = keyState.timers.earliestHold();
+      Instant key = state.isBefore(timers) ? state : timers;
+      if (key.isBefore(earliest)) {
+        earliest = key;
+      }
+    }
+    return earliest;
   }
 
   /** Number of keys with state or timers. */
