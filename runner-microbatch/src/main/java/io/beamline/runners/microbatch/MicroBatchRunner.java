@@ -65,10 +65,10 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   public MicroBatchPipelineResult run(Pipeline pipeline) {
     MetricsEnvironment.setMetricsSupported(true);
     FileSystems.setDefaultPipelineOptions(options);
-    PipelineOverrides.apply(pipeline);
-    ExecutablePlan plan =
-        PipelineTranslator.translate(
-            pipeline, options.as(StreamingOptions.class).isStreaming());
+    boolean epochs =
+        PipelineTranslator.needsEpochs(pipeline, options.as(StreamingOptions.class).isStreaming());
+    PipelineOverrides.apply(pipeline, epochs);
+    ExecutablePlan plan = PipelineTranslator.translate(pipeline, epochs);
     LOG.debug("Executable plan:\n{}", plan.describe());
     MicroBatchPipelineResult result = new MicroBatchPipelineResult(plan, options);
     result.start();

@@ -14,11 +14,7 @@ import org.apache.beam.sdk.metrics.MetricsSink;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.PeriodicImpulse;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.FixedWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
-import org.joda.time.Duration;
 import org.junit.Test;
 
 /**
@@ -59,17 +55,6 @@ public class UnsupportedFeaturesTest {
     p.apply("Unbounded ticks", GenerateSequence.from(0)).apply(ParDo.of(new CountFn<>()));
     UnsupportedTransformException e = assertRejected(p, "Unbounded ticks");
     assertThat(e.getMessage(), containsString("unbounded source"));
-  }
-
-  /** Category UsesUnboundedSplittableParDo. */
-  @Test
-  public void unboundedSplittableDoFnIsRejected() {
-    Pipeline p = pipeline();
-    p.apply("Ticks", PeriodicImpulse.create().withInterval(Duration.millis(10)))
-        .apply(Window.into(FixedWindows.of(Duration.standardSeconds(1))))
-        .apply(ParDo.of(new CountFn<>()));
-    UnsupportedTransformException e = assertRejected(p, "Ticks");
-    assertThat(e.getMessage(), containsString("unbounded"));
   }
 
   /** A MetricsSink that must never be called. */

@@ -15,13 +15,16 @@ import org.joda.time.Instant;
  * @param endProcessingTime the processing time timers fire up to at the end of the epoch: the same
  *     clock when streaming, +∞ at the end of a bounded run
  * @param keyedState the operator state of the task's partition, null to use a fresh one
+ * @param pushedBack elements of the task's partition whose side inputs were not ready, kept across
+ *     epochs and retried first; null in a bounded run (side inputs are always ready there)
  */
 public record EpochContext(
     boolean bounded,
     Instant inputWatermark,
     Instant processingTime,
     Instant endProcessingTime,
-    KeyedStateStore keyedState) {
+    KeyedStateStore keyedState,
+    java.util.List<org.apache.beam.sdk.values.WindowedValue<?>> pushedBack) {
 
   /** The one epoch of a bounded run: wall-clock time while processing, then the end of time. */
   public static EpochContext boundedRun() {
@@ -30,12 +33,13 @@ public record EpochContext(
         BoundedWindow.TIMESTAMP_MAX_VALUE,
         Instant.now(),
         BoundedWindow.TIMESTAMP_MAX_VALUE,
+        null,
         null);
   }
 
   /** An epoch of a streaming run: watermark and clock as given, state kept in {@code state}. */
   public static EpochContext streaming(
       Instant inputWatermark, Instant processingTime, KeyedStateStore state) {
-    return new EpochContext(false, inputWatermark, processingTime, processingTime, state);
+    return new EpochContext(false, inputWatermark, processingTime, processingTime, state, null);
   }
 }

@@ -1,10 +1,14 @@
 package io.beamline.sdk.internal.execution;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +25,11 @@ import org.slf4j.LoggerFactory;
  * GroupAlsoByWindow, output timestamps of pending timers), computed after the stage ran. Elements of an epoch are judged late against
  * the previous epoch's watermark, because keyed operators process them before advancing.
  *
- * <p>The run ends after the epoch in which every source is exhausted and at +∞: in that epoch
- * every window closes and all timers, processing-time ones included, fire.
+ * <p>Once every source is exhausted (its watermark at +∞), epochs go on until every stage's output
+ * watermark is +∞: processing time keeps moving (so resume timers of splittable DoFns fire), an
+ * epoch without progress is followed by one at the end of processing time (firing every remaining
+ * processing-time timer), and if that one makes no progress either the run fails as stuck, with
+ * every stage's watermark in the message, instead of spinning.
  *
  * <p>Threading: {@link #execute()} runs on the driver thread; stages run on the executor's pool.
  */
@@ -55,8 +62,12 @@ public final class EpochExecutor {
     }
     ProcessingClock clock = syntheticTime ? ProcessingClock.synthetic() : ProcessingClock.wallClock();
     Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
+    Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
     Map<Stage, Instant> outputWatermarks = new HashMap<>();
-    SideInputStore sideInputs = new SideInputStore();
+    SideInputStore sideInputs = new SideInputStore(false);
+    Map<Stage, Instant> previousWatermarks = Map.of();
+    Instant lastProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    boolean jumpToEndOfTime = false;
     for (long epoch = 0; ; epoch++) {
       if (Thread.interrupted()) {
         throw new InterruptedException("cancelled before epoch " + epoch);
@@ -68,8 +79,15 @@ public final class EpochExecutor {
         splits.put(e.getKey(), source.nextEpoch(stages.options(), stages.parallelism(), clock));
         finished &= source.isExhausted();
       }
-      Instant processingTime = clock.now();
-      Instant endProcessingTime = finished ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
+      // Processing time only moves forward, by at least 1 ms per epoch, so a timer set for "now"
+      // (a splittable DoFn's resume timer) fires in the next epoch. Once the sources are done and
+      // an epoch made no progress, one epoch jumps to the end of time to fire what is left.
+      Instant now = clock.now();
+      Instant processingTime =
+          now.isAfter(lastProcessingTime) ? now : lastProcessingTime.plus(Duration.millis(1));
+      lastProcessingTime = processingTime;
+      Instant endProcessingTime = jumpToEndOfTime ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
+      long activityBefore = stages.activity();
       LOG.debug("Epoch {}: processing time {}, final {}", epoch, processingTime, finished);
       Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
       for (Stage stage : plan.stages()) {
@@ -79,14 +97,19 @@ public final class EpochExecutor {
           List<?> stageSplits = splits.get(stage);
           if (!stageSplits.isEmpty()) {
             EpochContext context =
-                new EpochContext(false, watermark, processingTime, endProcessingTime, null);
+                new EpochContext(false, watermark, processingTime, endProcessingTime, null, null);
             stages.runStage(stage, exchanges, sideInputs, stageSplits, p -> context, false);
           }
+          publishViews(stage, outputWatermarks, sideInputs);
           continue;
         }
         boolean keyed = stage.inputExchange().isKeyed();
         KeyedStateStore[] stores =
             keyed ? keyedState.computeIfAbsent(stage, s -> newStores()) : null;
+        List<List<WindowedValue<?>>> pushback =
+            stage.sideInputs().isEmpty()
+                ? null
+                : pushedBack.computeIfAbsent(stage, s -> newPushbackBuffers());
         stages.runStage(
             stage,
             exchanges,
@@ -98,16 +121,71 @@ public final class EpochExecutor {
                     watermark,
                     processingTime,
                     endProcessingTime,
-                    stores == null ? null : stores[p]),
-            keyed);
-        if (stores != null) {
-          outputWatermarks.put(stage, earliest(watermark, stores));
-        }
+                    stores == null ? null : stores[p],
+                    pushback == null ? null : pushback.get(p)),
+            keyed || (pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty())));
+        Instant output = stores == null ? watermark : earliest(watermark, stores);
+        outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
+        publishViews(stage, outputWatermarks, sideInputs);
       }
       if (finished) {
-        return;
+        if (allAtEndOfTime(outputWatermarks)) {
+          return;
+        }
+        // Sources are done but a stage still holds its watermark (a pending timer, a splittable
+        // DoFn's checkpointed restriction): keep draining; fail rather than spin if nothing moves.
+        boolean progress =
+            stages.activity() != activityBefore || !outputWatermarks.equals(previousWatermarks);
+        if (!progress && jumpToEndOfTime) {
+          throw new IllegalStateException(
+              "Pipeline is stuck after its sources finished: epoch "
+                  + epoch
+                  + " moved nothing even at the end of processing time; stage output watermarks: "
+                  + outputWatermarks);
+        }
+        jumpToEndOfTime = !progress;
+        previousWatermarks = new HashMap<>(outputWatermarks);
       }
     }
+  }
+
+  private static boolean allAtEndOfTime(Map<Stage, Instant> watermarks) {
+    for (Instant watermark : watermarks.values()) {
+      if (watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Tells the side-input store how far the views written by {@code stage} are complete. */
+  private static void publishViews(
+      Stage stage, Map<Stage, Instant> outputWatermarks, SideInputStore sideInputs) {
+    for (PCollectionView<?> view : stage.producedViews()) {
+      sideInputs.setWatermark(view, outputWatermarks.get(stage));
+    }
+  }
+
+  private List<List<WindowedValue<?>>> newPushbackBuffers() {
+    List<List<WindowedValue<?>>> buffers = new ArrayList<>();
+    for (int p = 0; p < stages.parallelism(); p++) {
+      buffers.add(new ArrayList<>());
+    }
+    return buffers;
+  }
+
+  /** Pushed-back elements hold the stage's output watermark at their earliest timestamp. */
+  private static Instant earliestPushedBack(
+      Instant watermark, List<List<WindowedValue<?>>> buffers) {
+    Instant earliest = watermark;
+    for (List<WindowedValue<?>> buffer : buffers) {
+      for (WindowedValue<?> element : buffer) {
+        if (element.getTimestamp().isBefore(earliest)) {
+          earliest = element.getTimestamp();
+        }
+      }
+    }
+    return earliest;
   }
 
   private KeyedStateStore[] newStores() {

@@ -213,13 +213,14 @@ final class GroupByKeyOperator implements Operator {
       throws Exception {
     currentState = keyState.state;
     currentTimers = keyState.timers;
-    KeyedTimers.fireUpTo(
+    context.recordActivity(
+        KeyedTimers.fireUpTo(
         keyState.timers,
         context.epoch(),
         false,
         fired ->
             runner.processElement(
                 WindowedValues.valueInGlobalWindow(
-                    KeyedWorkItems.timersWorkItem(keyState.key, fired))));
+                    KeyedWorkItems.timersWorkItem(keyState.key, fired)))));
   }
 }

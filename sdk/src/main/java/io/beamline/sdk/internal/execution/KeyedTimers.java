@@ -24,13 +24,15 @@ final class KeyedTimers {
   /**
    * Advances the clocks of {@code timers} to the end of {@code epoch} and delivers eligible timers.
    *
+   * @return how many timers fired
    * @param oneAtATime deliver timers one by one (stateful DoFns: a timer may set an earlier one) or
    *     all eligible timers of a domain together (GroupAlsoByWindow)
    */
-  static void fireUpTo(
+  static int fireUpTo(
       InMemoryTimerInternals timers, EpochContext epoch, boolean oneAtATime, Firing firing)
       throws Exception {
     advanceClocks(timers, epoch);
+    int count = 0;
     boolean fired = true;
     while (fired) {
       fired = false;
@@ -39,6 +41,7 @@ final class KeyedTimers {
         TimerData timer;
         while ((timer = next(timers, domain)) != null) {
           fired = true;
+          count++;
           if (oneAtATime) {
             firing.fire(List.of(timer));
           } else {
@@ -50,6 +53,7 @@ final class KeyedTimers {
         }
       }
     }
+    return count;
   }
 
   /** Advances the input watermark and both processing-time clocks; never moves them back. */

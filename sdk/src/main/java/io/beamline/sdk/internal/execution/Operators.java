@@ -52,6 +52,25 @@ public final class Operators {
     return new CombineOperators.FinalSpec(stepName, fn, timestampCombiner, output);
   }
 
+  /** A splittable DoFn's ProcessElements in an epoch run; the root of a keyed stage. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static OperatorSpec processElements(
+      String stepName,
+      org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems.ProcessElements<?, ?, ?, ?, ?>
+          transform,
+      PCollection<?> input,
+      java.util.Map<org.apache.beam.sdk.values.TupleTag<?>, PCollection<?>> outputs,
+      java.util.Map<org.apache.beam.sdk.values.TupleTag<?>, Coder<?>> outputCoders,
+      WindowingStrategy<?, ?> windowingStrategy) {
+    return new ProcessElementsOperator.Spec(
+        stepName,
+        (org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems.ProcessElements) transform,
+        input,
+        outputs,
+        outputCoders,
+        windowingStrategy);
+  }
+
   /** Flatten; the root of a stage fed by a forward exchange from all its inputs. */
   public static OperatorSpec flatten(String stepName, PCollection<?> output) {
     return new SimpleOperators.FlattenSpec(stepName, output);

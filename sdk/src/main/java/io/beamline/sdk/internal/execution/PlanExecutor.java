@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
@@ -32,6 +33,7 @@ public final class PlanExecutor {
   private final ExecutorService pool;
   private final MetricsContainerStepMap attempted;
   private final MetricsContainerStepMap committed;
+  private final AtomicLong activity = new AtomicLong();
 
   public PlanExecutor(
       ExecutablePlan plan,
@@ -56,7 +58,7 @@ public final class PlanExecutor {
    */
   public void execute() throws Exception {
     Map<ExchangeSpec, Exchange> exchanges = newExchanges();
-    SideInputStore sideInputs = new SideInputStore();
+    SideInputStore sideInputs = new SideInputStore(true);
     EpochContext epoch = EpochContext.boundedRun();
     for (Stage stage : plan.stages()) {
       List<?> splits = stage.source() != null ? split(stage.source()) : null;
@@ -110,6 +112,8 @@ public final class PlanExecutor {
         }
       }
     }
+    activity.addAndGet(
+        stage.source() != null ? splits.size() : inputSize(exchanges.get(stage.inputExchange())));
     LOG.debug("Running {} with {} tasks", stage, tasks.size());
     if (tasks.size() == 1) {
       // Run a lone task on the driver thread: saves a hand-off for tiny stages (Impulse, Create).
@@ -178,7 +182,24 @@ public final class PlanExecutor {
       Map<ExchangeSpec, Exchange> exchanges,
       SideInputStore sideInputs,
       EpochContext epoch) {
-    return new TaskContext(stage, partition, parallelism, options, exchanges, sideInputs, epoch);
+    return new TaskContext(
+        stage, partition, parallelism, options, exchanges, sideInputs, epoch, activity);
+  }
+
+  private long inputSize(Exchange input) {
+    long size = 0;
+    for (int p = 0; p < input.partitionCount(); p++) {
+      size += input.partition(p).size();
+    }
+    return size;
+  }
+
+  /**
+   * A counter of work done (elements read by stages, timers fired); a drain epoch that changes
+   * neither it nor any watermark made no progress.
+   */
+  long activity() {
+    return activity.get();
   }
 
   int parallelism() {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.ReadyCheckingSideInputReader;
 import org.apache.beam.runners.core.SideInputHandler;
 import org.apache.beam.runners.core.SideInputReader;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -15,6 +16,7 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 
 /**
  * The materialised contents of every {@link PCollectionView} of one execution: the elements written
@@ -27,6 +29,43 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class SideInputStore {
   private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
+  private final Map<PCollectionView<?>, Instant> watermarks = new HashMap<>();
+  private final boolean complete;
+
+  /**
+   * @param complete true in a bounded run, where a view is read only after all of its input was
+   *     written, so every window of it is ready; false in an epoch run, where a window is ready
+   *     once data arrived for it or the watermark of the view's input passed its end
+   */
+  public SideInputStore(boolean complete) {
+    this.complete = complete;
+  }
+
+  /** Records the watermark of the PCollection behind {@code view} (epoch runs). */
+  public synchronized void setWatermark(PCollectionView<?> view, Instant watermark) {
+    watermarks.put(view, watermark);
+  }
+
+  /**
+   * Whether {@code window} of {@code view} is ready to be read: in a bounded run always; in an
+   * epoch run once data arrived for it or the view's watermark passed the window's end (the rule
+   * of runners-core's {@code SideInputHandler} plus Beam's end-of-window readiness).
+   */
+  synchronized boolean isReady(PCollectionView<?> view, BoundedWindow window) {
+    if (complete) {
+      return true;
+    }
+    Instant watermark = watermarks.getOrDefault(view, BoundedWindow.TIMESTAMP_MIN_VALUE);
+    if (watermark.isAfter(window.maxTimestamp())) {
+      return true;
+    }
+    for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
+      if (value.getWindows().contains(window)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** Adds elements written by one task for {@code view}. */
   public synchronized void append(PCollectionView<?> view, List<WindowedValue<?>> values) {
@@ -59,15 +98,17 @@ public final class SideInputStore {
                 e.getValue(), BoundedWindow.TIMESTAMP_MIN_VALUE, e.getKey(), PaneInfo.NO_FIRING));
       }
     }
-    return new CachingReader(handler);
+    return new CachingReader(handler, this);
   }
 
-  private static final class CachingReader implements SideInputReader {
+  private static final class CachingReader implements ReadyCheckingSideInputReader {
     private final SideInputHandler handler;
+    private final SideInputStore store;
     private final Map<PCollectionView<?>, Map<BoundedWindow, Object>> cache = new HashMap<>();
 
-    CachingReader(SideInputHandler handler) {
+    CachingReader(SideInputHandler handler, SideInputStore store) {
       this.handler = handler;
+      this.store = store;
     }
 
     @Override
@@ -88,6 +129,11 @@ public final class SideInputStore {
     @Override
     public boolean isEmpty() {
       return handler.isEmpty();
+    }
+
+    @Override
+    public boolean isReady(PCollectionView<?> view, BoundedWindow window) {
+      return store.isReady(view, window);
     }
   }
 }

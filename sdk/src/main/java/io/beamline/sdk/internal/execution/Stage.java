@@ -30,6 +30,7 @@ public final class Stage {
       ArrayListMultimap.create();
   private final Set<Stage> upstream = new LinkedHashSet<>();
   private final Set<PCollectionView<?>> sideInputs = new LinkedHashSet<>();
+  private final Set<PCollectionView<?>> producedViews = new LinkedHashSet<>();
 
   private Stage(
       int id,
@@ -74,6 +75,15 @@ public final class Stage {
     if (stage != this) {
       upstream.add(stage);
     }
+  }
+
+  public void addProducedView(PCollectionView<?> view) {
+    producedViews.add(view);
+  }
+
+  /** Views whose contents are written by steps of this stage. */
+  public Set<PCollectionView<?>> producedViews() {
+    return producedViews;
   }
 
   public void addSideInputs(Iterable<PCollectionView<?>> views) {

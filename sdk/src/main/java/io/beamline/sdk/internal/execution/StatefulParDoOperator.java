@@ -89,11 +89,12 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
           runner.processElement((WindowedValue) element);
         }
       }
-      KeyedTimers.fireUpTo(
+      context.recordActivity(
+        KeyedTimers.fireUpTo(
           keyState.timers,
           context.epoch(),
           true,
-          fired -> fireTimer(runner, keyState.key, fired.get(0)));
+          fired -> fireTimer(runner, keyState.key, fired.get(0))));
       runner.finishBundle();
     }
   }

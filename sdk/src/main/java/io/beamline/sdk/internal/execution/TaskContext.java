@@ -31,6 +31,7 @@ public final class TaskContext {
   private final Map<ExchangeSpec, Exchange> exchanges;
   private final SideInputStore sideInputStore;
   private final EpochContext epoch;
+  private final java.util.concurrent.atomic.AtomicLong activity;
   private final MetricsContainerStepMap metrics = new MetricsContainerStepMap();
   private final InMemoryBundleFinalizer bundleFinalizer = new InMemoryBundleFinalizer();
   private final Map<OperatorSpec, Operator> operators = new IdentityHashMap<>();
@@ -45,9 +46,11 @@ public final class TaskContext {
       PipelineOptions options,
       Map<ExchangeSpec, Exchange> exchanges,
       SideInputStore sideInputStore,
-      EpochContext epoch) {
+      EpochContext epoch,
+      java.util.concurrent.atomic.AtomicLong activity) {
     this.stage = stage;
     this.epoch = epoch;
+    this.activity = activity;
     this.partition = partition;
     this.parallelism = parallelism;
     this.options = options;
@@ -75,6 +78,11 @@ public final class TaskContext {
   /** Watermark and clock of this task's stage in the current epoch. */
   public EpochContext epoch() {
     return epoch;
+  }
+
+  /** Records work that moves a run forward (timers fired), so a stuck run can be told apart. */
+  void recordActivity(long units) {
+    activity.addAndGet(units);
   }
 
   /** The keyed state of this task's partition: kept across epochs when streaming, else fresh. */

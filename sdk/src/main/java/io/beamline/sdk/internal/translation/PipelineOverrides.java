@@ -2,6 +2,7 @@ package io.beamline.sdk.internal.translation;
 
 import com.google.common.collect.ImmutableList;
 import io.beamline.sdk.UnsupportedTransformException;
+import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.runners.TransformHierarchy;
@@ -32,7 +33,20 @@ public final class PipelineOverrides {
    *     implemented yet
    */
   public static void apply(Pipeline pipeline) {
-    rejectStreamingFeatures(pipeline);
+    apply(pipeline, false);
+  }
+
+  /**
+   * Applies the overrides for a bounded run, or for an epoch run ({@code epochs}), where splittable
+   * DoFns run through runners-core's {@code SplittableParDoViaKeyedWorkItems} (restrictions
+   * checkpointed in state and resumed by timers, as on Beam's Direct and Flink streaming runners)
+   * and may be unbounded per element.
+   *
+   * @throws UnsupportedTransformException if the pipeline reads an unbounded source, or, in a
+   *     bounded run, has a splittable DoFn that is unbounded per element
+   */
+  public static void apply(Pipeline pipeline, boolean epochs) {
+    rejectStreamingFeatures(pipeline, epochs);
     SplittableParDo.convertReadBasedSplittableDoFnsToPrimitiveReadsIfNecessary(pipeline);
     pipeline.replaceAll(
         ImmutableList.of(
@@ -40,7 +54,9 @@ public final class PipelineOverrides {
                 PTransformMatchers.splittableParDo(), new SplittableParDo.OverrideFactory<>()),
             PTransformOverride.of(
                 PTransformMatchers.urnEqualTo(PTransformTranslation.SPLITTABLE_PROCESS_KEYED_URN),
-                new SplittableParDoNaiveBounded.OverrideFactory<>())));
+                epochs
+                    ? new SplittableParDoViaKeyedWorkItems.OverrideFactory<>()
+                    : new SplittableParDoNaiveBounded.OverrideFactory<>())));
   }
 
   /**
@@ -58,7 +74,7 @@ public final class PipelineOverrides {
     }
   }
 
-  private static void rejectStreamingFeatures(Pipeline pipeline) {
+  private static void rejectStreamingFeatures(Pipeline pipeline, boolean epochs) {
     pipeline.traverseTopologically(
         new Pipeline.PipelineVisitor.Defaults() {
           @Override
@@ -76,7 +92,8 @@ public final class PipelineOverrides {
             rejectUnboundedRead(node);
             if (node.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
               DoFnSignature signature = DoFnSignatures.signatureForDoFn(parDo.getFn());
-              if (signature.processElement().isSplittable()
+              if (!epochs
+                  && signature.processElement().isSplittable()
                   && signature.isBoundedPerElement() == PCollection.IsBounded.UNBOUNDED) {
                 throw new UnsupportedTransformException(
                     node.getFullName(),

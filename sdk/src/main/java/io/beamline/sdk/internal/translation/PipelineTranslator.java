@@ -68,6 +68,8 @@ public final class PipelineTranslator {
   private final List<Stage> stages = new ArrayList<>();
   private final List<ExchangeSpec> exchanges = new ArrayList<>();
   private final Map<PCollectionView<?>, Stage> viewProducers = new HashMap<>();
+  /** Output of a GroupByKeyIntoKeyedWorkItems → its input, shuffled by ProcessElements. */
+  private final Map<PCollection<?>, PCollection<?>> keyedWorkItemInputs = new HashMap<>();
 
   private PipelineTranslator(Pipeline pipeline, boolean bounded) {
     this.pipeline = pipeline;
@@ -82,6 +84,8 @@ public final class PipelineTranslator {
             .put(PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN, this::assignWindows)
             .put(PTransformTranslation.CREATE_VIEW_TRANSFORM_URN, this::createView)
             .put(PTransformTranslation.TEST_STREAM_TRANSFORM_URN, this::testStream)
+            .put(SplittableParDo.SPLITTABLE_GBKIKWI_URN, this::groupIntoKeyedWorkItems)
+            .put(SplittableParDo.SPLITTABLE_PROCESS_URN, this::processElements)
             .build();
   }
 
@@ -114,6 +118,15 @@ public final class PipelineTranslator {
    * True if the pipeline needs epochs: it has a TestStream (even one whose output a test marked
    * bounded) or any unbounded PCollection (one a test marked unbounded, say).
    */
+  /**
+   * True if {@code pipeline} must run as a sequence of epochs: {@code streaming} was asked for, or
+   * it has a TestStream or an unbounded PCollection. Call before {@link PipelineOverrides#apply},
+   * whose overrides depend on it.
+   */
+  public static boolean needsEpochs(Pipeline pipeline, boolean streaming) {
+    return streaming || hasUnboundedPCollection(pipeline);
+  }
+
   private static boolean hasUnboundedPCollection(Pipeline pipeline) {
     boolean[] found = {false};
     pipeline.traverseTopologically(
@@ -174,6 +187,48 @@ public final class PipelineTranslator {
     addSourceStage(
         Sources.testStream(node.getFullName(), (TestStream<?>) node.getTransform()),
         onlyOutput(node));
+  }
+
+  /** Remembers the shuffle; the ProcessElements that consumes it builds the keyed stage. */
+  private void groupIntoKeyedWorkItems(TransformHierarchy.Node node) {
+    if (bounded) {
+      throw new UnsupportedTransformException(
+          node.getFullName(), "GroupByKeyIntoKeyedWorkItems is only translated in epoch runs");
+    }
+    keyedWorkItemInputs.put(onlyOutput(node), onlyInput(node));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void processElements(TransformHierarchy.Node node) throws Exception {
+    AppliedPTransform<?, ?, ?> application = node.toAppliedPTransform(pipeline);
+    PCollection<?> keyedWorkItems = mainInput(application);
+    PCollection<?> input = keyedWorkItemInputs.get(keyedWorkItems);
+    if (input == null) {
+      throw new UnsupportedTransformException(
+          node.getFullName(), "ProcessElements must read a GroupByKeyIntoKeyedWorkItems");
+    }
+    var transform =
+        (org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems.ProcessElements)
+            node.getTransform();
+    Map<TupleTag<?>, PCollection<?>> outputs = new LinkedHashMap<>();
+    Map<TupleTag<?>, Coder<?>> outputCoders = new LinkedHashMap<>();
+    for (Map.Entry<TupleTag<?>, PCollection<?>> e : node.getOutputs().entrySet()) {
+      outputs.put(e.getKey(), e.getValue());
+      outputCoders.put(e.getKey(), e.getValue().getCoder());
+    }
+    KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+    OperatorSpec spec =
+        Operators.processElements(
+            node.getFullName(),
+            transform,
+            input,
+            outputs,
+            outputCoders,
+            input.getWindowingStrategy());
+    Stage stage = addExchangeStage(exchange, List.of(input), spec);
+    dependOnViews(stage, transform.getSideInputs());
+    registerOutputs(node, stage);
   }
 
   private void read(TransformHierarchy.Node node) {
@@ -289,6 +344,7 @@ public final class PipelineTranslator {
     Stage stage =
         fuse(node, onlyInput(node), Operators.viewWriter(node.getFullName(), view, onlyOutput(node)));
     viewProducers.put(view, stage);
+    stage.addProducedView(view);
   }
 
   // ---- combiner lifting -----------------------------------------------------------------------
