@@ -48,50 +48,77 @@ public final class EpochExecutor {
    * Runs epochs until every source is exhausted and every watermark is +∞.
    *
    * @throws InterruptedException if the driver thread is interrupted (cancellation)
+   * @throws IllegalStateException if, after the sources finished, the run cannot move any more
    * @throws Exception the first failure of a task
    */
   public void execute() throws Exception {
-    Map<Stage, EpochSource> sources = new LinkedHashMap<>();
-    boolean syntheticTime = false;
-    for (Stage stage : plan.stages()) {
-      if (stage.source() != null) {
-        EpochSource source = stage.source().forEpochs(stages);
-        sources.put(stage, source);
-        syntheticTime |= source.ownsProcessingTime();
+    new Run().execute();
+  }
+
+  /** The state of one run, which lives across its epochs. Driver thread only. */
+  private final class Run {
+    private final Map<Stage, EpochSource> sources = new LinkedHashMap<>();
+    private final ProcessingClock clock;
+    private final Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
+    private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
+    private final Map<Stage, Instant> outputWatermarks = new HashMap<>();
+    private final SideInputStore sideInputs = new SideInputStore(false);
+    private Map<Stage, Instant> previousWatermarks = Map.of();
+    private Instant lastProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    private boolean jumpToEndOfTime;
+
+    Run() {
+      boolean syntheticTime = false;
+      for (Stage stage : plan.stages()) {
+        if (stage.source() != null) {
+          EpochSource source = stage.source().forEpochs(stages);
+          sources.put(stage, source);
+          syntheticTime |= source.ownsProcessingTime();
+        }
+      }
+      clock = syntheticTime ? ProcessingClock.synthetic() : ProcessingClock.wallClock();
+    }
+
+    void execute() throws Exception {
+      for (long epoch = 0; ; epoch++) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException("cancelled before epoch " + epoch);
+        }
+        Map<Stage, List<?>> splits = new HashMap<>();
+        boolean finished = true;
+        for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
+          EpochSource source = e.getValue();
+          splits.put(e.getKey(), source.nextEpoch(stages.options(), stages.parallelism(), clock));
+          finished &= source.isExhausted();
+        }
+        long activityBefore = stages.activity();
+        runStages(splits, nextProcessingTime(), epoch, finished);
+        if (finished && drained(epoch, activityBefore)) {
+          return;
+        }
       }
     }
-    ProcessingClock clock = syntheticTime ? ProcessingClock.synthetic() : ProcessingClock.wallClock();
-    Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
-    Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
-    Map<Stage, Instant> outputWatermarks = new HashMap<>();
-    SideInputStore sideInputs = new SideInputStore(false);
-    Map<Stage, Instant> previousWatermarks = Map.of();
-    Instant lastProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
-    boolean jumpToEndOfTime = false;
-    for (long epoch = 0; ; epoch++) {
-      if (Thread.interrupted()) {
-        throw new InterruptedException("cancelled before epoch " + epoch);
-      }
-      Map<Stage, List<?>> splits = new HashMap<>();
-      boolean finished = true;
-      for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
-        EpochSource source = e.getValue();
-        splits.put(e.getKey(), source.nextEpoch(stages.options(), stages.parallelism(), clock));
-        finished &= source.isExhausted();
-      }
-      // Processing time only moves forward, by at least 1 ms per epoch, so a timer set for "now"
-      // (a splittable DoFn's resume timer) fires in the next epoch. Once the sources are done and
-      // an epoch made no progress, one epoch jumps to the end of time to fire what is left.
+
+    /**
+     * Processing time only moves forward, by at least 1 ms per epoch, so a timer set for "now" (a
+     * splittable DoFn's resume timer) fires in the next epoch.
+     */
+    private Instant nextProcessingTime() {
       Instant now = clock.now();
-      Instant processingTime =
+      lastProcessingTime =
           now.isAfter(lastProcessingTime) ? now : lastProcessingTime.plus(Duration.millis(1));
-      lastProcessingTime = processingTime;
-      Instant endProcessingTime = jumpToEndOfTime ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
-      long activityBefore = stages.activity();
-      LOG.debug("Epoch {}: processing time {}, final {}", epoch, processingTime, finished);
+      return lastProcessingTime;
+    }
+
+    private void runStages(
+        Map<Stage, List<?>> splits, Instant processingTime, long epoch, boolean finished)
+        throws Exception {
+      Instant endProcessingTime =
+          jumpToEndOfTime ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
+      LOG.debug("Epoch {}: processing time {}, sources finished {}", epoch, processingTime, finished);
       Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
       for (Stage stage : plan.stages()) {
-        Instant watermark = inputWatermark(stage, sources, outputWatermarks);
+        Instant watermark = inputWatermark(stage);
         outputWatermarks.put(stage, watermark);
         if (stage.source() != null) {
           List<?> stageSplits = splits.get(stage);
@@ -100,52 +127,87 @@ public final class EpochExecutor {
                 new EpochContext(false, watermark, processingTime, endProcessingTime, null, null);
             stages.runStage(stage, exchanges, sideInputs, stageSplits, p -> context, false);
           }
-          publishViews(stage, outputWatermarks, sideInputs);
-          continue;
+        } else {
+          runExchangeStage(stage, exchanges, watermark, processingTime, endProcessingTime);
         }
-        boolean keyed = stage.inputExchange().isKeyed();
-        KeyedStateStore[] stores =
-            keyed ? keyedState.computeIfAbsent(stage, s -> newStores()) : null;
-        List<List<WindowedValue<?>>> pushback =
-            stage.sideInputs().isEmpty()
-                ? null
-                : pushedBack.computeIfAbsent(stage, s -> newPushbackBuffers());
-        stages.runStage(
-            stage,
-            exchanges,
-            sideInputs,
-            null,
-            p ->
-                new EpochContext(
-                    false,
-                    watermark,
-                    processingTime,
-                    endProcessingTime,
-                    stores == null ? null : stores[p],
-                    pushback == null ? null : pushback.get(p)),
-            keyed || (pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty())));
-        Instant output = stores == null ? watermark : earliest(watermark, stores);
-        outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
-        publishViews(stage, outputWatermarks, sideInputs);
+        for (PCollectionView<?> view : stage.producedViews()) {
+          sideInputs.setWatermark(view, outputWatermarks.get(stage));
+        }
       }
-      if (finished) {
-        if (allAtEndOfTime(outputWatermarks)) {
-          return;
-        }
-        // Sources are done but a stage still holds its watermark (a pending timer, a splittable
-        // DoFn's checkpointed restriction): keep draining; fail rather than spin if nothing moves.
-        boolean progress =
-            stages.activity() != activityBefore || !outputWatermarks.equals(previousWatermarks);
-        if (!progress && jumpToEndOfTime) {
-          throw new IllegalStateException(
-              "Pipeline is stuck after its sources finished: epoch "
-                  + epoch
-                  + " moved nothing even at the end of processing time; stage output watermarks: "
-                  + outputWatermarks);
-        }
-        jumpToEndOfTime = !progress;
-        previousWatermarks = new HashMap<>(outputWatermarks);
+    }
+
+    /**
+     * Runs a stage fed by an exchange: every partition when it keeps keyed state or has pushed-back
+     * elements to retry, else the partitions with input; then holds its output watermark.
+     */
+    private void runExchangeStage(
+        Stage stage,
+        Map<ExchangeSpec, Exchange> exchanges,
+        Instant watermark,
+        Instant processingTime,
+        Instant endProcessingTime)
+        throws Exception {
+      boolean keyed = stage.inputExchange().isKeyed();
+      KeyedStateStore[] stores = keyed ? keyedState.computeIfAbsent(stage, s -> newStores()) : null;
+      List<List<WindowedValue<?>>> pushback =
+          stage.sideInputs().isEmpty()
+              ? null
+              : pushedBack.computeIfAbsent(stage, s -> newPushbackBuffers());
+      boolean retry = pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty());
+      stages.runStage(
+          stage,
+          exchanges,
+          sideInputs,
+          null,
+          p ->
+              new EpochContext(
+                  false,
+                  watermark,
+                  processingTime,
+                  endProcessingTime,
+                  stores == null ? null : stores[p],
+                  pushback == null ? null : pushback.get(p)),
+          keyed || retry);
+      Instant output = stores == null ? watermark : earliest(watermark, stores);
+      outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
+    }
+
+    /**
+     * After the sources finished: true once every watermark is +∞. Otherwise a stage still holds
+     * its watermark (a pending timer, a checkpointed restriction) and draining goes on; an epoch
+     * without progress is followed by one at the end of processing time, and if that one moves
+     * nothing either the run is stuck.
+     */
+    private boolean drained(long epoch, long activityBefore) {
+      if (allAtEndOfTime(outputWatermarks)) {
+        return true;
       }
+      boolean progress =
+          stages.activity() != activityBefore || !outputWatermarks.equals(previousWatermarks);
+      if (!progress && jumpToEndOfTime) {
+        throw new IllegalStateException(
+            "Pipeline is stuck after its sources finished: epoch "
+                + epoch
+                + " moved nothing even at the end of processing time; stage output watermarks: "
+                + outputWatermarks);
+      }
+      jumpToEndOfTime = !progress;
+      previousWatermarks = new HashMap<>(outputWatermarks);
+      return false;
+    }
+
+    private Instant inputWatermark(Stage stage) {
+      if (stage.source() != null) {
+        return sources.get(stage).watermark();
+      }
+      Instant watermark = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      for (Stage upstream : stage.upstream()) {
+        Instant upstreamWatermark = outputWatermarks.get(upstream);
+        if (upstreamWatermark.isBefore(watermark)) {
+          watermark = upstreamWatermark;
+        }
+      }
+      return watermark;
     }
   }
 
@@ -156,14 +218,6 @@ public final class EpochExecutor {
       }
     }
     return true;
-  }
-
-  /** Tells the side-input store how far the views written by {@code stage} are complete. */
-  private static void publishViews(
-      Stage stage, Map<Stage, Instant> outputWatermarks, SideInputStore sideInputs) {
-    for (PCollectionView<?> view : stage.producedViews()) {
-      sideInputs.setWatermark(view, outputWatermarks.get(stage));
-    }
   }
 
   private List<List<WindowedValue<?>>> newPushbackBuffers() {
@@ -206,20 +260,5 @@ public final class EpochExecutor {
       }
     }
     return earliest;
-  }
-
-  private static Instant inputWatermark(
-      Stage stage, Map<Stage, EpochSource> sources, Map<Stage, Instant> outputWatermarks) {
-    if (stage.source() != null) {
-      return sources.get(stage).watermark();
-    }
-    Instant watermark = BoundedWindow.TIMESTAMP_MAX_VALUE;
-    for (Stage upstream : stage.upstream()) {
-      Instant upstreamWatermark = outputWatermarks.get(upstream);
-      if (upstreamWatermark.isBefore(watermark)) {
-        watermark = upstreamWatermark;
-      }
-    }
-    return watermark;
   }
 }
