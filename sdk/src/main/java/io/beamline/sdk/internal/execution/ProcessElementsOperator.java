@@ -149,8 +149,18 @@ final class ProcessElementsOperator implements Operator {
             DoFnSchemaInformation.create(),
             spec.transform().getSideInputMapping());
     KeyedStateStore store = context.keyedState();
+    List<WindowedValue<?>> pushedBack = context.epoch().pushedBack();
+    List<WindowedValue<?>> retry = pushedBack == null ? List.of() : new ArrayList<>(pushedBack);
+    if (pushedBack != null) {
+      pushedBack.clear();
+    }
     try (var scope = context.scopedMetrics(spec.stepName())) {
       runner.startBundle();
+      for (WindowedValue<?> workItem : retry) {
+        byte[] key = ((KeyedWorkItem<byte[], ?>) workItem.getValue()).key();
+        current = store.get(inputCoder.getKeyCoder().structuralValue(key), key);
+        pushBack(runner.processElementInReadyWindows((WindowedValue) workItem));
+      }
       for (KeyGroups.Group group : groups.groups()) {
         current = store.get(group.structuralKey, group.key);
         KeyedTimers.advanceProcessingTime(current.timers, context.epoch());
@@ -158,9 +168,10 @@ final class ProcessElementsOperator implements Operator {
         for (WindowedValue<KV<Object, Object>> element : group.elements) {
           values.add((WindowedValue) WindowedValues.withValue(element, element.getValue().getValue()));
         }
-        runner.processElementInReadyWindows(
-            WindowedValues.valueInGlobalWindow(
-                KeyedWorkItems.elementsWorkItem((byte[]) group.key, (Iterable) values)));
+        pushBack(
+            runner.processElementInReadyWindows(
+                WindowedValues.valueInGlobalWindow(
+                    KeyedWorkItems.elementsWorkItem((byte[]) group.key, (Iterable) values))));
       }
       for (KeyedStateStore.KeyState keyState : store.all()) {
         current = keyState;
@@ -176,6 +187,21 @@ final class ProcessElementsOperator implements Operator {
       }
       store.advancedTo(context.epoch().inputWatermark());
       runner.finishBundle();
+    }
+  }
+
+  /**
+   * Keeps elements whose side inputs are not ready for the next epoch (ProcessFnRunner returns
+   * them); the stage has a pushback buffer whenever it reads side inputs.
+   */
+  private void pushBack(Iterable<? extends WindowedValue<?>> notReady) {
+    for (WindowedValue<?> element : notReady) {
+      List<WindowedValue<?>> buffer = context.epoch().pushedBack();
+      if (buffer == null) {
+        throw new IllegalStateException(
+            spec.stepName() + ": side inputs not ready but the stage has no pushback buffer");
+      }
+      buffer.add(element);
     }
   }
 
