@@ -1,7 +1,5 @@
 package io.beamline.sdk.internal.execution;
 
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.NullSideInputReader;
@@ -11,9 +9,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
-import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.WindowedValue;
 
 /**
  * Shared plumbing of the ParDo operators: one DoFn instance per task with {@code @Setup} in {@link
@@ -34,20 +30,7 @@ abstract class DoFnOperatorBase implements Operator {
 
   @Override
   public void open() throws Exception {
-    Map<TupleTag<?>, Receiver> byTag = new HashMap<>();
-    for (Map.Entry<TupleTag<?>, PCollection<?>> output : spec.outputs().entrySet()) {
-      byTag.put(output.getKey(), context.receiver(output.getValue()));
-    }
-    outputManager =
-        new WindowedValueMultiReceiver() {
-          @Override
-          public <T> void output(TupleTag<T> tag, WindowedValue<T> value) {
-            Receiver receiver = byTag.get(tag);
-            if (receiver != null) {
-              receiver.accept(value);
-            }
-          }
-        };
+    outputManager = context.outputManager(spec.outputs());
     fn = spec.newFn();
     try (var scope = context.scopedMetrics(spec.stepName())) {
       invoker = DoFnInvokers.tryInvokeSetupFor(fn, context.options());

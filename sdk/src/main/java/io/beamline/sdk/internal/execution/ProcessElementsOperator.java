@@ -1,7 +1,6 @@
 package io.beamline.sdk.internal.execution;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -96,18 +95,7 @@ final class ProcessElementsOperator implements Operator {
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"})
   public void finish() throws Exception {
-    Map<TupleTag<?>, Receiver> byTag = new HashMap<>();
-    spec.outputs().forEach((tag, pc) -> byTag.put(tag, context.receiver(pc)));
-    WindowedValueMultiReceiver outputManager =
-        new WindowedValueMultiReceiver() {
-          @Override
-          public <T> void output(TupleTag<T> tag, WindowedValue<T> value) {
-            Receiver receiver = byTag.get(tag);
-            if (receiver != null) {
-              receiver.accept(value);
-            }
-          }
-        };
+    WindowedValueMultiReceiver outputManager = context.outputManager(spec.outputs());
     List<PCollectionView<?>> views = spec.transform().getSideInputs();
     ReadyCheckingSideInputReader sideInputs =
         (ReadyCheckingSideInputReader) context.sideInputReader(views);

@@ -3,6 +3,7 @@ package io.beamline.sdk.internal.execution;
 import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,9 @@ import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
@@ -125,6 +128,24 @@ public final class TaskContext {
     return value -> {
       for (Operator.Receiver target : all) {
         target.accept(value);
+      }
+    };
+  }
+
+  /**
+   * A runners-core output manager for a step with several outputs: each tag goes to the receiver
+   * of its PCollection; tags without a PCollection in {@code outputs} are dropped.
+   */
+  public WindowedValueMultiReceiver outputManager(Map<TupleTag<?>, PCollection<?>> outputs) {
+    Map<TupleTag<?>, Operator.Receiver> byTag = new HashMap<>();
+    outputs.forEach((tag, pc) -> byTag.put(tag, receiver(pc)));
+    return new WindowedValueMultiReceiver() {
+      @Override
+      public <T> void output(TupleTag<T> tag, WindowedValue<T> value) {
+        Operator.Receiver receiver = byTag.get(tag);
+        if (receiver != null) {
+          receiver.accept(value);
+        }
       }
     };
   }
