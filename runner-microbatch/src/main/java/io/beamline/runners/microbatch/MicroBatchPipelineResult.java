@@ -1,9 +1,12 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
+import io.beamline.sdk.internal.execution.EpochConfig;
 import io.beamline.sdk.internal.execution.EpochExecutor;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.execution.PlanExecutor;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -13,6 +16,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.beam.sdk.util.UserCodeException;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -30,6 +34,8 @@ public final class MicroBatchPipelineResult implements PipelineResult {
 
   private final ExecutablePlan plan;
   private final MicroBatchPipelineOptions options;
+  private final @Nullable EpochConfig epochs;
+  private final ProgressLog progress;
   private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
   private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
   private final Thread driver;
@@ -37,9 +43,15 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private volatile State state = State.RUNNING;
   private volatile Throwable failure;
 
-  MicroBatchPipelineResult(ExecutablePlan plan, MicroBatchPipelineOptions options) {
+  MicroBatchPipelineResult(
+      ExecutablePlan plan,
+      MicroBatchPipelineOptions options,
+      @Nullable EpochConfig epochs,
+      ProgressLog progress) {
     this.plan = plan;
     this.options = options;
+    this.epochs = epochs;
+    this.progress = progress;
     this.driver = new Thread(this::runToCompletion, "beamline-driver-" + RUN_IDS.incrementAndGet());
   }
 
@@ -60,13 +72,18 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       if (plan.bounded()) {
         executor.execute();
       } else {
-        new EpochExecutor(plan, executor).execute();
+        new EpochExecutor(plan, executor, epochs, progress).execute();
       }
       finish(State.DONE, null);
     } catch (Throwable t) {
       finish(state == State.CANCELLED ? State.CANCELLED : State.FAILED, t);
     } finally {
       pool.shutdownNow();
+      try {
+        progress.close();
+      } catch (java.io.IOException e) {
+        // progress is informational
+      }
     }
   }
 
@@ -177,6 +194,20 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       cause = cause.getCause();
     }
     return new Pipeline.PipelineExecutionException(cause);
+  }
+
+  /**
+   * Progress reports of the most recent epochs (at most 100), oldest first; empty for a bounded
+   * run, which has a single epoch and no report.
+   */
+  public List<EpochProgress> recentProgress() {
+    return progress.recent();
+  }
+
+  /** The report of the last finished epoch, or null if none has finished yet. */
+  public @Nullable EpochProgress lastProgress() {
+    List<EpochProgress> recent = progress.recent();
+    return recent.isEmpty() ? null : recent.get(recent.size() - 1);
   }
 
   /** Attempted and committed metrics; committed metrics count only tasks that succeeded. */

@@ -3,7 +3,9 @@ package io.beamline.runners.microbatch;
 import com.google.common.base.Preconditions;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
+import io.beamline.sdk.internal.execution.EpochConfig;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
+import java.nio.file.Path;
 import io.beamline.sdk.internal.translation.PipelineOverrides;
 import io.beamline.sdk.internal.translation.PipelineTranslator;
 import org.apache.beam.runners.core.metrics.NoOpMetricsSink;
@@ -39,13 +41,16 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   /**
    * Creates the runner; called by Beam for {@code --runner=MicroBatchRunner}.
    *
-   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or below -1) or ask
+   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or
+   *     below -1, a {@code --batchInterval} without unit, an unknown {@code --trigger} or {@code
+   *     --stateBackend}) or ask
    *     for something this runner does not do (a {@code --metricsSink})
    */
   public static MicroBatchRunner fromOptions(PipelineOptions options) {
     MicroBatchPipelineOptions mbOptions =
         PipelineOptionsValidator.validate(MicroBatchPipelineOptions.class, options);
     Parallelism.of(mbOptions); // fails fast on an invalid --parallelism
+    EpochOptions.validate(mbOptions);
     Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
     Preconditions.checkArgument(
         metricsSink == null || metricsSink == NoOpMetricsSink.class,
@@ -70,7 +75,23 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     PipelineOverrides.apply(pipeline, epochs);
     ExecutablePlan plan = PipelineTranslator.translate(pipeline, epochs);
     LOG.debug("Executable plan:\n{}", plan.describe());
-    MicroBatchPipelineResult result = new MicroBatchPipelineResult(plan, options);
+    EpochConfig epochConfig = plan.bounded() ? null : EpochOptions.configOf(options, plan);
+    Path progressFile = null;
+    if (options.getProgressFile() != null) {
+      progressFile = Path.of(options.getProgressFile());
+    } else if (epochConfig != null && epochConfig.checkpointDir() != null) {
+      progressFile = epochConfig.checkpointDir().resolve("progress.jsonl");
+    }
+    if (epochConfig != null && epochConfig.checkpointDir() != null) {
+      LOG.info("Checkpoint directory: {}", epochConfig.checkpointDir());
+    }
+    MicroBatchPipelineResult result =
+        new MicroBatchPipelineResult(
+            plan,
+            options,
+            epochConfig,
+            new ProgressLog(
+                progressFile, epochConfig != null && epochConfig.checkpointDir() != null));
     result.start();
     return result;
   }

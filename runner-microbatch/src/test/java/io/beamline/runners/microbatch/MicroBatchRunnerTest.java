@@ -171,15 +171,6 @@ public class MicroBatchRunnerTest {
   }
 
   @Test
-  public void unboundedSourceIsRejectedAtRunNamingTheTransform() {
-    Pipeline p = pipeline(2);
-    p.apply("Ticks", GenerateSequence.from(0)).apply(ParDo.of(new CountingFn()));
-    UnsupportedTransformException e = assertThrows(UnsupportedTransformException.class, p::run);
-    assertThat(e.getTransformName(), containsString("Ticks"));
-    assertThat(e.getMessage(), containsString("unbounded"));
-  }
-
-  @Test
   public void parallelismBelowOneIsRejected() {
     MicroBatchPipelineOptions options = PipelineOptionsFactory.as(MicroBatchPipelineOptions.class);
     options.setRunner(MicroBatchRunner.class);

@@ -7,15 +7,17 @@ import static org.junit.Assert.assertThrows;
 import io.beamline.sdk.UnsupportedTransformException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.apache.beam.sdk.metrics.MetricsSink;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 
 /**
  * Every feature that Beam's ValidatesRunner suite is run without (see {@code
@@ -23,6 +25,8 @@ import org.junit.Test;
  * run, with a message that names the transform — and before any user code runs.
  */
 public class UnsupportedFeaturesTest {
+  @Rule public final TemporaryFolder tmp = new TemporaryFolder();
+
   /** Counts elements processed; must stay 0 for rejected pipelines. */
   static final AtomicInteger PROCESSED = new AtomicInteger();
 
@@ -33,28 +37,38 @@ public class UnsupportedFeaturesTest {
     }
   }
 
-  private static Pipeline pipeline() {
+  /** A TestStream's synthetic clock and events cannot be checkpointed: say so before running. */
+  @Test
+  public void checkpointingATestStreamIsRejected() {
     MicroBatchPipelineOptions options = PipelineOptionsFactory.as(MicroBatchPipelineOptions.class);
     options.setRunner(MicroBatchRunner.class);
-    return Pipeline.create(options);
-  }
-
-  private static UnsupportedTransformException assertRejected(Pipeline p, String transformName) {
+    options.setCheckpointDir(tmp.getRoot().getPath());
+    Pipeline p = Pipeline.create(options);
+    p.apply("Events", TestStream.create(VarLongCoder.of()).addElements(1L).advanceWatermarkToInfinity())
+        .apply(ParDo.of(new CountFn<>()));
     PROCESSED.set(0);
-    UnsupportedTransformException e = assertThrows(UnsupportedTransformException.class, p::run);
-    assertThat(e.getTransformName(), containsString(transformName));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::run);
+    assertThat(e.getMessage(), containsString("Events"));
+    assertThat(e.getMessage(), containsString("--checkpointDir"));
     assertThat(PROCESSED.get(), org.hamcrest.Matchers.is(0));
-    return e;
   }
 
-  /** Category UsesUnboundedPCollections. */
   @Test
-  public void unboundedReadIsRejected() {
-    Pipeline p = pipeline();
-    p.apply("Bounded", Create.of(1L, 2L)).apply("Count bounded", ParDo.of(new CountFn<>()));
-    p.apply("Unbounded ticks", GenerateSequence.from(0)).apply(ParDo.of(new CountFn<>()));
-    UnsupportedTransformException e = assertRejected(p, "Unbounded ticks");
-    assertThat(e.getMessage(), containsString("unbounded source"));
+  public void malformedStreamingOptionsAreRejected() {
+    for (String[] bad :
+        new String[][] {
+          {"--batchInterval=500", "--batchInterval"},
+          {"--trigger=sometimes", "--trigger"},
+          {"--stateBackend=cassandra", "--stateBackend"},
+          {"--maxRecordsPerBatch=0", "--maxRecordsPerBatch"}
+        }) {
+      MicroBatchPipelineOptions options =
+          PipelineOptionsFactory.fromArgs(bad[0], "--runner=MicroBatchRunner")
+              .as(MicroBatchPipelineOptions.class);
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> MicroBatchRunner.fromOptions(options));
+      assertThat(e.getMessage(), containsString(bad[1]));
+    }
   }
 
   /** A MetricsSink that must never be called. */

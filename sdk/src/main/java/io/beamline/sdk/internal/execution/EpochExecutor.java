@@ -1,10 +1,18 @@
 package io.beamline.sdk.internal.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.beamline.sdk.EpochProgress;
+import io.beamline.sdk.internal.checkpoint.CheckpointLog;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowedValue;
@@ -15,21 +23,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Executes an {@link ExecutablePlan} as a sequence of epochs (micro-batches): each epoch plans a
- * slice of every source, runs all stages over it in plan order, and ends with every keyed operator
- * firing its timers up to its stage's new input watermark. Keyed state lives across epochs in one
- * {@link KeyedStateStore} per stage and partition; side-input views accumulate.
+ * slice of every source (the hybrid trigger: what arrives within {@code batchInterval}, at most
+ * {@code maxRecordsPerBatch} records per source), logs it to {@code offsets/N}, runs all stages over
+ * it in plan order — every keyed operator firing its timers up to its stage's new input watermark
+ * at the end — then snapshots state to {@code state/N} and writes {@code commits/N}. Keyed state
+ * lives across epochs in one {@link KeyedStateStore} per stage and partition; side-input views
+ * accumulate.
  *
  * <p>Watermarks: a source stage's input watermark is its source's; any other stage's is the
  * minimum of its upstream stages' output watermarks; a stage's output watermark is its input
  * watermark, held back for keyed stages by the earliest watermark hold of any key (state holds of
- * GroupAlsoByWindow, output timestamps of pending timers), computed after the stage ran. Elements of an epoch are judged late against
- * the previous epoch's watermark, because keyed operators process them before advancing.
+ * GroupAlsoByWindow, output timestamps of pending timers), computed after the stage ran. Elements
+ * of an epoch are judged late against the previous epoch's watermark, because keyed operators
+ * process them before advancing.
  *
  * <p>Once every source is exhausted (its watermark at +∞), epochs go on until every stage's output
  * watermark is +∞: processing time keeps moving (so resume timers of splittable DoFns fire), an
  * epoch without progress is followed by one at the end of processing time (firing every remaining
  * processing-time timer), and if that one makes no progress either the run fails as stuck, with
  * every stage's watermark in the message, instead of spinning.
+ *
+ * <p>Recovery (with a checkpoint directory): the run resumes from the state snapshot of the last
+ * committed epoch C, each source positioned after {@code offsets/C}; if {@code offsets/C+1} exists,
+ * epoch C+1 is replayed over exactly those offsets and the processing time logged with them.
  *
  * <p>Threading: {@link #execute()} runs on the driver thread; stages run on the executor's pool.
  */
@@ -38,17 +54,35 @@ public final class EpochExecutor {
 
   private final ExecutablePlan plan;
   private final PlanExecutor stages;
+  private final EpochConfig config;
+  private final Consumer<EpochProgress> progress;
 
   public EpochExecutor(ExecutablePlan plan, PlanExecutor stages) {
-    this.plan = plan;
-    this.stages = stages;
+    this(plan, stages, EpochConfig.defaults(), p -> {});
   }
 
   /**
-   * Runs epochs until every source is exhausted and every watermark is +∞.
+   * @param progress receives one report per epoch, on the driver thread
+   */
+  public EpochExecutor(
+      ExecutablePlan plan,
+      PlanExecutor stages,
+      EpochConfig config,
+      Consumer<EpochProgress> progress) {
+    this.plan = plan;
+    this.stages = stages;
+    this.config = config;
+    this.progress = progress;
+  }
+
+  /**
+   * Runs epochs until every source is exhausted and every watermark is +∞, or, with {@code
+   * --trigger=once/availableNow}, until the sources have caught up.
    *
    * @throws InterruptedException if the driver thread is interrupted (cancellation)
    * @throws IllegalStateException if, after the sources finished, the run cannot move any more
+   * @throws io.beamline.sdk.CheckpointException if the checkpoint directory is corrupt or was
+   *     written by another pipeline
    * @throws Exception the first failure of a task
    */
   public void execute() throws Exception {
@@ -63,11 +97,18 @@ public final class EpochExecutor {
     private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
     private final Map<Stage, Instant> outputWatermarks = new HashMap<>();
     private final SideInputStore sideInputs = new SideInputStore(false);
+    private final CheckpointLog log;
+    private final StateSnapshots snapshots;
     private Map<Stage, Instant> previousWatermarks = Map.of();
     private Instant lastProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
     private boolean jumpToEndOfTime;
+    private long epoch;
+    private ObjectNode replay;
+    private long deadlineNanos = System.nanoTime();
+    private long previousStartNanos;
+    private long lateRowsBefore;
 
-    Run() {
+    Run() throws Exception {
       boolean syntheticTime = false;
       for (Stage stage : plan.stages()) {
         if (stage.source() != null) {
@@ -77,26 +118,232 @@ public final class EpochExecutor {
         }
       }
       clock = syntheticTime ? ProcessingClock.synthetic() : ProcessingClock.wallClock();
+      log =
+          config.checkpointDir() == null
+              ? null
+              : CheckpointLog.open(config.checkpointDir(), plan.fingerprintLines());
+      snapshots =
+          new StateSnapshots(
+              plan, keyedState, pushedBack, outputWatermarks, sideInputs, this::storesOf,
+              this::pushbackOf);
     }
 
     void execute() throws Exception {
-      for (long epoch = 0; ; epoch++) {
+      restore();
+      for (; ; epoch++) {
         if (Thread.interrupted()) {
           throw new InterruptedException("cancelled before epoch " + epoch);
         }
-        Map<Stage, List<?>> splits = new HashMap<>();
-        boolean finished = true;
-        for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
-          EpochSource source = e.getValue();
-          splits.put(e.getKey(), source.nextEpoch(stages.options(), stages.parallelism(), clock));
-          finished &= source.isExhausted();
-        }
-        long activityBefore = stages.activity();
-        runStages(splits, nextProcessingTime(), epoch, finished);
-        if (finished && drained(epoch, activityBefore)) {
+        if (runEpoch()) {
           return;
         }
       }
+    }
+
+    /** Resumes after the last committed epoch, and arranges the replay of a logged one. */
+    private void restore() throws Exception {
+      if (log == null) {
+        return;
+      }
+      OptionalLong committed = log.lastCommitted();
+      if (committed.isPresent()) {
+        long c = committed.getAsLong();
+        StateSnapshots.Time time = snapshots.restore(log.readState(c, StateSnapshots.HEAP));
+        lastProcessingTime = time.processingTime();
+        jumpToEndOfTime = time.jumpToEndOfTime();
+        ObjectNode offsets = log.readOffsets(c);
+        for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
+          e.getValue().resumeAfter(sourceOffsets(offsets, e.getKey()), request());
+        }
+        epoch = c + 1;
+        LOG.info("Resuming run {} after committed epoch {}", log.runId(), c);
+      }
+      if (log.hasOffsets(epoch)) {
+        if (config.replayUncommittedEpoch()) {
+          replay = log.readOffsets(epoch);
+          LOG.info("Replaying epoch {} over its logged offsets", epoch);
+        } else {
+          LOG.warn("Skipping uncommitted epoch {} (replay disabled): its input is lost", epoch);
+          ObjectNode offsets = log.readOffsets(epoch);
+          for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
+            e.getValue().resumeAfter(sourceOffsets(offsets, e.getKey()), request());
+          }
+          epoch++;
+        }
+      }
+    }
+
+    /** Runs one epoch; true when the run is over. */
+    private boolean runEpoch() throws Exception {
+      long start = System.nanoTime();
+      Map<String, Long> durations = new LinkedHashMap<>();
+      boolean replaying = replay != null;
+      Map<Stage, List<?>> splits = new HashMap<>();
+      boolean finished = true;
+      boolean caughtUp = true;
+      long inputRows = 0;
+      EpochRequest request = request();
+      for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
+        EpochSource source = e.getValue();
+        splits.put(
+            e.getKey(),
+            replaying
+                ? source.replay(sourceOffsets(replay, e.getKey()), request)
+                : source.nextEpoch(request));
+        finished &= source.isExhausted();
+        caughtUp &= source.caughtUp();
+        inputRows += source.lastEpochRecords();
+      }
+      Instant processingTime;
+      Instant endProcessingTime;
+      if (replaying) {
+        processingTime = new Instant(replay.path("processingTime").asLong());
+        endProcessingTime = new Instant(replay.path("endProcessingTime").asLong());
+        lastProcessingTime = processingTime;
+      } else {
+        processingTime = nextProcessingTime();
+        endProcessingTime = jumpToEndOfTime ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
+      }
+      long planned = System.nanoTime();
+      durations.put("planOffsets", millis(start, planned));
+      if (log != null && !replaying) {
+        log.writeOffsets(epoch, offsetsOf(processingTime, endProcessingTime));
+      }
+      long logged = System.nanoTime();
+      durations.put("offsetLog", millis(planned, logged));
+      long activityBefore = stages.activity();
+      runStages(splits, processingTime, endProcessingTime, finished);
+      long processed = System.nanoTime();
+      durations.put("process", millis(logged, processed));
+      long stateBytes = 0;
+      if (log != null) {
+        byte[] snapshot =
+            snapshots.write(new StateSnapshots.Time(lastProcessingTime, jumpToEndOfTime));
+        log.writeState(epoch, StateSnapshots.HEAP, snapshot);
+        stateBytes = snapshot.length;
+      }
+      long snapshotted = System.nanoTime();
+      durations.put("stateSnapshot", millis(processed, snapshotted));
+      if (log != null) {
+        ObjectNode commit = JsonNodeFactory.instance.objectNode();
+        commit.put("epoch", epoch);
+        commit.put("watermark", lowWatermark().getMillis());
+        log.writeCommit(epoch, commit);
+      }
+      for (EpochSource source : sources.values()) {
+        source.committed();
+      }
+      if (log != null) {
+        log.purge(epoch, config.minEpochsToRetain());
+      }
+      long end = System.nanoTime();
+      durations.put("commit", millis(snapshotted, end));
+      durations.put("total", millis(start, end));
+      report(start, end, replaying, inputRows, durations, stateBytes);
+      replay = null;
+      if (finished) {
+        return drained(activityBefore);
+      }
+      return config.trigger() != EpochConfig.Trigger.PROCESSING_TIME && caughtUp;
+    }
+
+    private EpochRequest request() {
+      long interval = TimeUnit.MILLISECONDS.toNanos(config.batchInterval().getMillis());
+      long now = System.nanoTime();
+      deadlineNanos = Math.max(deadlineNanos + interval, now);
+      long maxRecords =
+          config.trigger() == EpochConfig.Trigger.ONCE ? Long.MAX_VALUE : config.maxRecordsPerBatch();
+      return new EpochRequest(
+          stages.options(),
+          stages.parallelism(),
+          clock,
+          deadlineNanos,
+          maxRecords,
+          config.trigger() == EpochConfig.Trigger.PROCESSING_TIME);
+    }
+
+    private ObjectNode offsetsOf(Instant processingTime, Instant endProcessingTime)
+        throws Exception {
+      ObjectNode node = JsonNodeFactory.instance.objectNode();
+      node.put("epoch", epoch);
+      node.put("processingTime", processingTime.getMillis());
+      node.put("endProcessingTime", endProcessingTime.getMillis());
+      ObjectNode perSource = node.putObject("sources");
+      for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
+        ObjectNode offsets = e.getValue().offsets();
+        if (offsets == null) {
+          throw new IllegalStateException(
+              e.getKey().source().stepName() + " cannot be checkpointed; run without"
+                  + " --checkpointDir");
+        }
+        perSource.set(Integer.toString(e.getKey().id()), offsets);
+      }
+      return node;
+    }
+
+    private ObjectNode sourceOffsets(ObjectNode epochOffsets, Stage stage) {
+      JsonNode node = epochOffsets.path("sources").path(Integer.toString(stage.id()));
+      if (!(node instanceof ObjectNode offsets)) {
+        throw new IllegalStateException(
+            "The offset log has no entry for source " + stage.source().stepName());
+      }
+      return offsets;
+    }
+
+    private void report(
+        long start,
+        long end,
+        boolean replayed,
+        long inputRows,
+        Map<String, Long> durations,
+        long stateBytes)
+        throws Exception {
+      long keys = 0;
+      long cells = 0;
+      for (KeyedStateStore[] stores : keyedState.values()) {
+        for (KeyedStateStore store : stores) {
+          keys += store.size();
+          cells += store.cellCount();
+        }
+      }
+      long lateRows = stages.lateRowsDropped();
+      long backlog = 0;
+      for (EpochSource source : sources.values()) {
+        long b = source.backlogBytes();
+        backlog = backlog < 0 || b < 0 ? -1 : backlog + b;
+      }
+      double sincePrevious = previousStartNanos == 0 ? 0 : (start - previousStartNanos) / 1e9;
+      double duration = (end - start) / 1e9;
+      progress.accept(
+          new EpochProgress(
+              log == null ? "" : log.runId(),
+              epoch,
+              java.time.Instant.now()
+                  .minusNanos(System.nanoTime() - start)
+                  .toString(),
+              replayed,
+              inputRows,
+              sincePrevious > 0 ? inputRows / sincePrevious : 0,
+              duration > 0 ? inputRows / duration : 0,
+              durations,
+              describe(lowWatermark()),
+              keys,
+              cells,
+              stateBytes,
+              lateRows - lateRowsBefore,
+              backlog));
+      lateRowsBefore = lateRows;
+      previousStartNanos = start;
+    }
+
+    private Instant lowWatermark() {
+      Instant low = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      for (Instant watermark : outputWatermarks.values()) {
+        if (watermark.isBefore(low)) {
+          low = watermark;
+        }
+      }
+      return low;
     }
 
     /**
@@ -111,10 +358,11 @@ public final class EpochExecutor {
     }
 
     private void runStages(
-        Map<Stage, List<?>> splits, Instant processingTime, long epoch, boolean finished)
+        Map<Stage, List<?>> splits,
+        Instant processingTime,
+        Instant endProcessingTime,
+        boolean finished)
         throws Exception {
-      Instant endProcessingTime =
-          jumpToEndOfTime ? BoundedWindow.TIMESTAMP_MAX_VALUE : processingTime;
       LOG.debug("Epoch {}: processing time {}, sources finished {}", epoch, processingTime, finished);
       Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
       for (Stage stage : plan.stages()) {
@@ -148,11 +396,9 @@ public final class EpochExecutor {
         Instant endProcessingTime)
         throws Exception {
       boolean keyed = stage.inputExchange().isKeyed();
-      KeyedStateStore[] stores = keyed ? keyedState.computeIfAbsent(stage, s -> newStores()) : null;
+      KeyedStateStore[] stores = keyed ? storesOf(stage) : null;
       List<List<WindowedValue<?>>> pushback =
-          stage.sideInputs().isEmpty()
-              ? null
-              : pushedBack.computeIfAbsent(stage, s -> newPushbackBuffers());
+          stage.sideInputs().isEmpty() ? null : pushbackOf(stage);
       boolean retry = pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty());
       stages.runStage(
           stage,
@@ -172,13 +418,21 @@ public final class EpochExecutor {
       outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
     }
 
+    KeyedStateStore[] storesOf(Stage stage) {
+      return keyedState.computeIfAbsent(stage, s -> newStores());
+    }
+
+    List<List<WindowedValue<?>>> pushbackOf(Stage stage) {
+      return pushedBack.computeIfAbsent(stage, s -> newPushbackBuffers());
+    }
+
     /**
      * After the sources finished: true once every watermark is +∞. Otherwise a stage still holds
      * its watermark (a pending timer, a checkpointed restriction) and draining goes on; an epoch
      * without progress is followed by one at the end of processing time, and if that one moves
      * nothing either the run is stuck.
      */
-    private boolean drained(long epoch, long activityBefore) {
+    private boolean drained(long activityBefore) {
       if (allAtEndOfTime(outputWatermarks)) {
         return true;
       }
@@ -209,6 +463,20 @@ public final class EpochExecutor {
       }
       return watermark;
     }
+  }
+
+  private static long millis(long fromNanos, long toNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
+  }
+
+  private static String describe(Instant watermark) {
+    if (!watermark.isAfter(BoundedWindow.TIMESTAMP_MIN_VALUE)) {
+      return "-inf";
+    }
+    if (!watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+      return "+inf";
+    }
+    return watermark.toString();
   }
 
   private static boolean allAtEndOfTime(Map<Stage, Instant> watermarks) {

@@ -2,6 +2,8 @@ package io.beamline.sdk.internal.execution;
 
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.WindowedValues;
 
 /**
  * A shuffle edge between stages.
@@ -17,8 +19,16 @@ import org.apache.beam.sdk.coders.Coder;
  * @param id unique within a plan
  * @param name human-readable, e.g. {@code "GroupByKey.input"}
  * @param keyCoder coder of the key for keyed exchanges, else null
+ * @param elementCoder full {@code WindowedValue} coder of the elements written into the exchange
+ *     (its window coder is the consumer's); used to snapshot elements and timers held across epochs
  */
-public record ExchangeSpec(int id, String name, @Nullable Coder<?> keyCoder) {
+public record ExchangeSpec(
+    int id, String name, @Nullable Coder<?> keyCoder, Coder<?> elementCoder) {
+
+  /** The window coder of the exchange's elements. */
+  public Coder<? extends BoundedWindow> windowCoder() {
+    return ((WindowedValues.FullWindowedValueCoder<?>) elementCoder).getWindowCoder();
+  }
 
   public boolean isKeyed() {
     return keyCoder != null;

@@ -20,6 +20,32 @@ public record ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges, b
     exchanges = ImmutableList.copyOf(exchanges);
   }
 
+  /**
+   * One line per source, exchange and step, in plan order: what a checkpoint's plan fingerprint is
+   * computed from, and what a changed plan is explained with. Stage numbers are left out so that
+   * an added stage shows as one changed line, not as every later line.
+   */
+  public List<String> fingerprintLines() {
+    List<String> lines = new java.util.ArrayList<>();
+    for (Stage stage : stages) {
+      if (stage.source() != null) {
+        lines.add("source " + stage.source().stepName());
+      } else {
+        ExchangeSpec exchange = stage.inputExchange();
+        lines.add(
+            "exchange "
+                + exchange.name()
+                + (exchange.isKeyed() ? " keyed by " + exchange.keyCoder() : " forward")
+                + " of "
+                + exchange.elementCoder());
+      }
+      for (OperatorSpec op : stage.operators()) {
+        lines.add("step " + op.stepName());
+      }
+    }
+    return lines;
+  }
+
   /** A multi-line description of the stages, for logs and error messages. */
   public String describe() {
     StringBuilder sb = new StringBuilder();

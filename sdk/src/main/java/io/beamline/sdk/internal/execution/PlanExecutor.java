@@ -10,7 +10,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
+import org.apache.beam.runners.core.LateDataDroppingDoFnRunner;
+import org.apache.beam.runners.core.StatefulDoFnRunner;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.slf4j.Logger;
@@ -200,6 +205,26 @@ public final class PlanExecutor {
    */
   long activity() {
     return activity.get();
+  }
+
+  /**
+   * Elements dropped as late so far (committed metrics): runners-core's {@code
+   * droppedDueToLateness} (LateDataDroppingDoFnRunner) and {@code StatefulParDoDropped}
+   * (StatefulDoFnRunner) counters over all steps.
+   */
+  synchronized long lateRowsDropped() {
+    long dropped = 0;
+    MetricQueryResults results =
+        MetricsContainerStepMap.asAttemptedOnlyMetricResults(committed)
+            .queryMetrics(MetricsFilter.builder().build());
+    for (MetricResult<Long> counter : results.getCounters()) {
+      String name = counter.getName().getName();
+      if (name.equals(LateDataDroppingDoFnRunner.DROPPED_DUE_TO_LATENESS)
+          || name.equals(StatefulDoFnRunner.DROPPED_DUE_TO_LATENESS_COUNTER)) {
+        dropped += counter.getAttempted();
+      }
+    }
+    return dropped;
   }
 
   int parallelism() {

@@ -1,5 +1,12 @@
 package io.beamline.sdk.internal.execution;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.PCollection;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -65,6 +72,49 @@ public final class SideInputStore {
       }
     }
     return false;
+  }
+
+  /**
+   * Writes the watermark and elements of each of {@code views} (in iteration order), elements
+   * encoded with the full coder of the view's input PCollection (the map's value).
+   */
+  synchronized void snapshot(DataOutputStream out, Map<PCollectionView<?>, PCollection<?>> views)
+      throws IOException {
+    for (PCollectionView<?> view : views.keySet()) {
+      out.writeLong(
+          watermarks.getOrDefault(view, BoundedWindow.TIMESTAMP_MIN_VALUE).getMillis());
+      Coder<WindowedValue<?>> coder = coderOf(views.get(view));
+      List<WindowedValue<?>> values = written.getOrDefault(view, List.of());
+      out.writeInt(values.size());
+      for (WindowedValue<?> value : values) {
+        byte[] bytes = CoderUtils.encodeToByteArray(coder, value);
+        out.writeInt(bytes.length);
+        out.write(bytes);
+      }
+    }
+  }
+
+  /** Reads what {@link #snapshot} wrote for the same {@code views} into this empty store. */
+  synchronized void restore(DataInputStream in, Map<PCollectionView<?>, PCollection<?>> views)
+      throws IOException {
+    for (PCollectionView<?> view : views.keySet()) {
+      watermarks.put(view, new Instant(in.readLong()));
+      Coder<WindowedValue<?>> coder = coderOf(views.get(view));
+      int count = in.readInt();
+      List<WindowedValue<?>> values = written.computeIfAbsent(view, v -> new ArrayList<>());
+      for (int i = 0; i < count; i++) {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        values.add(CoderUtils.decodeFromByteArray(coder, bytes));
+      }
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Coder<WindowedValue<?>> coderOf(PCollection<?> input) {
+    return (Coder)
+        WindowedValues.getFullCoder(
+            input.getCoder(), input.getWindowingStrategy().getWindowFn().windowCoder());
   }
 
   /** Adds elements written by one task for {@code view}. */

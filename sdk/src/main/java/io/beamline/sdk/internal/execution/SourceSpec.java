@@ -22,6 +22,16 @@ public interface SourceSpec {
   /** Reads one split, emitting every element to {@code output}. */
   void read(Object split, TaskContext context, Operator.Receiver output) throws Exception;
 
+  /** True for a source that may never end (an {@code UnboundedSource}). */
+  default boolean isUnbounded() {
+    return false;
+  }
+
+  /** False for a source whose position cannot be checkpointed (a TestStream). */
+  default boolean isCheckpointable() {
+    return true;
+  }
+
   /**
    * This source for a streaming run; by default the whole (bounded) input in the first epoch.
    */

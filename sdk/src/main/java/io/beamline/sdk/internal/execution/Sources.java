@@ -3,11 +3,13 @@ package io.beamline.sdk.internal.execution;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 
-/** The roots of source stages: Impulse and bounded Read. */
+/** The roots of source stages: Impulse, bounded and unbounded Read, TestStream. */
 public final class Sources {
   private Sources() {}
 
@@ -37,6 +39,41 @@ public final class Sources {
    */
   public static SourceSpec testStream(String stepName, TestStream<?> testStream) {
     return new TestStreamSource(stepName, testStream);
+  }
+
+  /**
+   * An {@link UnboundedSource}, read only by the epoch loop ({@link UnboundedEpochSource}): each
+   * split of an epoch is the list of records one reader read for it.
+   */
+  public static SourceSpec unbounded(String stepName, UnboundedSource<?, ?> source) {
+    return new SourceSpec() {
+      @Override
+      public String stepName() {
+        return stepName;
+      }
+
+      @Override
+      public List<?> split(PipelineOptions options, int desiredSplits) {
+        throw new IllegalStateException(stepName + ": an unbounded source is read by epochs");
+      }
+
+      @Override
+      public void read(Object split, TaskContext context, Operator.Receiver output) {
+        for (Object element : (List<?>) split) {
+          output.accept((WindowedValue<?>) element);
+        }
+      }
+
+      @Override
+      public EpochSource forEpochs(PlanExecutor executor) {
+        return new UnboundedEpochSource(stepName, source);
+      }
+
+      @Override
+      public boolean isUnbounded() {
+        return true;
+      }
+    };
   }
 
   /**

@@ -3,7 +3,9 @@ package io.beamline.sdk.internal.execution;
 import com.google.common.collect.ArrayListMultimap;
 import com.google.common.collect.ListMultimap;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import javax.annotation.Nullable;
@@ -31,6 +33,7 @@ public final class Stage {
   private final Set<Stage> upstream = new LinkedHashSet<>();
   private final Set<PCollectionView<?>> sideInputs = new LinkedHashSet<>();
   private final Set<PCollectionView<?>> producedViews = new LinkedHashSet<>();
+  private final Map<PCollectionView<?>, PCollection<?>> viewInputs = new HashMap<>();
 
   private Stage(
       int id,
@@ -77,8 +80,15 @@ public final class Stage {
     }
   }
 
-  public void addProducedView(PCollectionView<?> view) {
+  /** Records that this stage writes {@code view}, whose contents are the elements of {@code input}. */
+  public void addProducedView(PCollectionView<?> view, PCollection<?> input) {
     producedViews.add(view);
+    viewInputs.put(view, input);
+  }
+
+  /** The PCollection whose elements make up {@code view}, a view this stage produces. */
+  public PCollection<?> viewInput(PCollectionView<?> view) {
+    return viewInputs.get(view);
   }
 
   /** Views whose contents are written by steps of this stage. */

@@ -1,5 +1,6 @@
 package io.beamline.sdk.internal.execution;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -42,6 +43,11 @@ final class TestStreamSource implements SourceSpec {
   }
 
   @Override
+  public boolean isCheckpointable() {
+    return false;
+  }
+
+  @Override
   public EpochSource forEpochs(PlanExecutor executor) {
     return new EpochSource() {
       private int next;
@@ -49,7 +55,7 @@ final class TestStreamSource implements SourceSpec {
       private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
       @Override
-      public List<?> nextEpoch(PipelineOptions options, int desiredSplits, ProcessingClock clock) {
+      public List<?> nextEpoch(EpochRequest request) {
         if (next >= testStream.getEvents().size()) {
           // After its last event a TestStream is done and its watermark is +∞ (as on Beam's
           // DirectRunner), whether or not the events ended with advanceWatermarkToInfinity().
@@ -65,7 +71,7 @@ final class TestStreamSource implements SourceSpec {
         } else if (event instanceof TestStream.WatermarkEvent<?> mark) {
           watermark = mark.getWatermark();
         } else if (event instanceof TestStream.ProcessingTimeEvent<?> time) {
-          clock.advance(time.getProcessingTimeAdvance());
+          request.clock().advance(time.getProcessingTimeAdvance());
         }
         return List.of();
       }
@@ -83,6 +89,21 @@ final class TestStreamSource implements SourceSpec {
       @Override
       public boolean ownsProcessingTime() {
         return true;
+      }
+
+      @Override
+      public ObjectNode offsets() {
+        return null; // a TestStream run is a test: it is not checkpointed
+      }
+
+      @Override
+      public List<?> replay(ObjectNode offsets, EpochRequest request) {
+        throw new UnsupportedOperationException("A TestStream is not checkpointed");
+      }
+
+      @Override
+      public void resumeAfter(ObjectNode offsets, EpochRequest request) {
+        throw new UnsupportedOperationException("A TestStream is not checkpointed");
       }
     };
   }

@@ -4,7 +4,6 @@ import com.google.common.collect.ImmutableList;
 import io.beamline.sdk.UnsupportedTransformException;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
@@ -28,9 +27,8 @@ public final class PipelineOverrides {
   /**
    * Applies the overrides to {@code pipeline} in place.
    *
-   * @throws UnsupportedTransformException if the pipeline reads an unbounded source or has a
-   *     splittable DoFn that is unbounded per element: both need streaming sources, which are not
-   *     implemented yet
+   * @throws UnsupportedTransformException if the pipeline has a splittable DoFn that is unbounded
+   *     per element: that needs an epoch run
    */
   public static void apply(Pipeline pipeline) {
     apply(pipeline, false);
@@ -42,8 +40,8 @@ public final class PipelineOverrides {
    * checkpointed in state and resumed by timers, as on Beam's Direct and Flink streaming runners)
    * and may be unbounded per element.
    *
-   * @throws UnsupportedTransformException if the pipeline reads an unbounded source, or, in a
-   *     bounded run, has a splittable DoFn that is unbounded per element
+   * @throws UnsupportedTransformException if, in a bounded run, the pipeline has a splittable DoFn
+   *     that is unbounded per element
    */
   public static void apply(Pipeline pipeline, boolean epochs) {
     rejectStreamingFeatures(pipeline, epochs);
@@ -57,21 +55,6 @@ public final class PipelineOverrides {
                 epochs
                     ? new SplittableParDoViaKeyedWorkItems.OverrideFactory<>()
                     : new SplittableParDoNaiveBounded.OverrideFactory<>())));
-  }
-
-  /**
-   * Rejects an unbounded {@code Read}: reading an {@code UnboundedSource} needs checkpoint marks
-   * and per-epoch offset planning, which are not implemented yet. Other unbounded PCollections (a
-   * TestStream, or a PCollection a test marks unbounded) run as a sequence of epochs.
-   */
-  private static void rejectUnboundedRead(TransformHierarchy.Node node) {
-    if (node.getTransform() instanceof Read.Unbounded<?> read) {
-      throw new UnsupportedTransformException(
-          node.getFullName(),
-          String.format(
-              "it reads the unbounded source %s; unbounded sources are not supported yet",
-              read.getSource().getClass().getName()));
-    }
   }
 
   private static void rejectStreamingFeatures(Pipeline pipeline, boolean epochs) {
@@ -89,7 +72,6 @@ public final class PipelineOverrides {
           }
 
           private void check(TransformHierarchy.Node node) {
-            rejectUnboundedRead(node);
             if (node.getTransform() instanceof ParDo.MultiOutput<?, ?> parDo) {
               DoFnSignature signature = DoFnSignatures.signatureForDoFn(parDo.getFn());
               if (!epochs
@@ -100,7 +82,7 @@ public final class PipelineOverrides {
                     "its splittable DoFn "
                         + parDo.getFn().getClass().getName()
                         + " is unbounded per element (@UnboundedPerElement); that needs"
-                        + " streaming execution, which is not implemented yet");
+                        + " an epoch run: pass --streaming=true");
               }
             }
           }

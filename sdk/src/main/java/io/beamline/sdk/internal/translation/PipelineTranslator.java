@@ -40,6 +40,7 @@ import org.apache.beam.sdk.util.construction.TransformInputs;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.WindowedValues;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowingStrategy;
 
@@ -217,7 +218,7 @@ public final class PipelineTranslator {
       outputCoders.put(e.getKey(), e.getValue().getCoder());
     }
     KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
     OperatorSpec spec =
         Operators.processElements(
             node.getFullName(),
@@ -232,12 +233,14 @@ public final class PipelineTranslator {
   }
 
   private void read(TransformHierarchy.Node node) {
-    if (!(node.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead<?> read)) {
+    if (node.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead<?> read) {
+      addSourceStage(Sources.bounded(node.getFullName(), read.getSource()), onlyOutput(node));
+    } else if (node.getTransform() instanceof SplittableParDo.PrimitiveUnboundedRead<?> read) {
+      addSourceStage(Sources.unbounded(node.getFullName(), read.getSource()), onlyOutput(node));
+    } else {
       throw new UnsupportedTransformException(
-          node.getFullName(), "only bounded reads are supported, got " + node.getTransform());
+          node.getFullName(), "unknown kind of read: " + node.getTransform());
     }
-    BoundedSource<?> source = read.getSource();
-    addSourceStage(Sources.bounded(node.getFullName(), source), onlyOutput(node));
   }
 
   private void parDo(TransformHierarchy.Node node) throws Exception {
@@ -257,12 +260,12 @@ public final class PipelineTranslator {
             node.getFullName(),
             "a stateful DoFn needs a KV input with a KvCoder, got " + input.getCoder());
       }
-      ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+      ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
       Stage stage = addExchangeStage(exchange, List.of(input), Operators.statefulParDo(spec));
       dependOnViews(stage, spec.sideInputs());
       registerOutputs(node, stage);
     } else if (!spec.sideInputs().isEmpty()) {
-      ExchangeSpec exchange = newExchange(node.getFullName() + ".input", null);
+      ExchangeSpec exchange = newExchange(node.getFullName() + ".input", null, input);
       Stage stage = addExchangeStage(exchange, List.of(input), Operators.parDo(spec));
       dependOnViews(stage, spec.sideInputs());
       registerOutputs(node, stage);
@@ -305,7 +308,7 @@ public final class PipelineTranslator {
       throw new UnsupportedTransformException(
           node.getFullName(), "GroupByKey needs a KvCoder input, got " + input.getCoder());
     }
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder());
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
     OperatorSpec gbk =
         Operators.groupByKey(
             node.getFullName(),
@@ -321,7 +324,7 @@ public final class PipelineTranslator {
     for (PValue input : node.getInputs().values()) {
       inputs.add((PCollection<?>) input);
     }
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".inputs", null);
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".inputs", null, inputs.get(0));
     OperatorSpec flatten = Operators.flatten(node.getFullName(), onlyOutput(node));
     registerOutputs(node, addExchangeStage(exchange, inputs, flatten));
   }
@@ -344,7 +347,7 @@ public final class PipelineTranslator {
     Stage stage =
         fuse(node, onlyInput(node), Operators.viewWriter(node.getFullName(), view, onlyOutput(node)));
     viewProducers.put(view, stage);
-    stage.addProducedView(view);
+    stage.addProducedView(view, onlyInput(node));
   }
 
   // ---- combiner lifting -----------------------------------------------------------------------
@@ -370,7 +373,7 @@ public final class PipelineTranslator {
     PCollection<?> input = onlyInput(node);
     KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
     var timestampCombiner = input.getWindowingStrategy().getTimestampCombiner();
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".accumulators", kvCoder.getKeyCoder());
+    ExchangeSpec exchange = newExchange(node.getFullName() + ".accumulators", kvCoder.getKeyCoder(), input);
     Stage upstream = producers.get(input);
     upstream.addFused(
         input,
@@ -429,8 +432,11 @@ public final class PipelineTranslator {
     }
   }
 
-  private ExchangeSpec newExchange(String name, Coder<?> keyCoder) {
-    ExchangeSpec spec = new ExchangeSpec(exchanges.size(), name, keyCoder);
+  private ExchangeSpec newExchange(String name, Coder<?> keyCoder, PCollection<?> input) {
+    Coder<?> elementCoder =
+        WindowedValues.getFullCoder(
+            input.getCoder(), input.getWindowingStrategy().getWindowFn().windowCoder());
+    ExchangeSpec spec = new ExchangeSpec(exchanges.size(), name, keyCoder, elementCoder);
     exchanges.add(spec);
     return spec;
   }

@@ -1,0 +1,119 @@
+package io.beamline.runners.microbatch;
+
+import io.beamline.sdk.internal.execution.EpochConfig;
+import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.sdk.internal.execution.Stage;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.beam.sdk.options.ApplicationNameOptions;
+import org.joda.time.Duration;
+
+/** Turns {@link MicroBatchPipelineOptions} into the executor's {@link EpochConfig}. */
+final class EpochOptions {
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)");
+
+  private EpochOptions() {}
+
+  /**
+   * Checks the streaming options' syntax.
+   *
+   * @throws IllegalArgumentException naming the option and the accepted values
+   */
+  static void validate(MicroBatchPipelineOptions options) {
+    parseInterval(options.getBatchInterval());
+    parseTrigger(options.getTrigger());
+    if (options.getMaxRecordsPerBatch() == null || options.getMaxRecordsPerBatch() < 1) {
+      throw new IllegalArgumentException(
+          "--maxRecordsPerBatch must be at least 1, got " + options.getMaxRecordsPerBatch());
+    }
+    if (options.getMinEpochsToRetain() == null || options.getMinEpochsToRetain() < 1) {
+      throw new IllegalArgumentException(
+          "--minEpochsToRetain must be at least 1, got " + options.getMinEpochsToRetain());
+    }
+    String backend = options.getStateBackend();
+    if (!"heap".equals(backend) && !"rocksdb".equals(backend)) {
+      throw new IllegalArgumentException(
+          "--stateBackend must be heap or rocksdb, got " + backend);
+    }
+  }
+
+  /**
+   * The epoch configuration of a run of {@code plan}: checkpointed in {@code --checkpointDir}, or
+   * by default in {@code ./beamline-checkpoints/<jobName>} if the plan reads an unbounded source.
+   *
+   * @throws IllegalArgumentException if a checkpoint directory is asked for a plan that cannot be
+   *     checkpointed (one driven by a TestStream)
+   */
+  static EpochConfig configOf(MicroBatchPipelineOptions options, ExecutablePlan plan) {
+    boolean unbounded = false;
+    String uncheckpointable = null;
+    for (Stage stage : plan.stages()) {
+      if (stage.source() != null) {
+        unbounded |= stage.source().isUnbounded();
+        if (!stage.source().isCheckpointable()) {
+          uncheckpointable = stage.source().stepName();
+        }
+      }
+    }
+    Path checkpointDir = null;
+    if (options.getCheckpointDir() != null) {
+      if (uncheckpointable != null) {
+        throw new IllegalArgumentException(
+            "--checkpointDir was given, but "
+                + uncheckpointable
+                + " (a TestStream) cannot be checkpointed; run it without --checkpointDir");
+      }
+      checkpointDir = Path.of(options.getCheckpointDir());
+    } else if (unbounded && uncheckpointable == null) {
+      checkpointDir =
+          Path.of("beamline-checkpoints", options.as(ApplicationNameOptions.class).getJobName());
+    }
+    return new EpochConfig(
+        parseInterval(options.getBatchInterval()),
+        options.getMaxRecordsPerBatch(),
+        parseTrigger(options.getTrigger()),
+        checkpointDir == null ? null : checkpointDir.toAbsolutePath(),
+        options.getMinEpochsToRetain(),
+        options.getReplayUncommittedEpoch());
+  }
+
+  /**
+   * Parses {@code 500ms}, {@code 5s}, {@code 2m}.
+   *
+   * @throws IllegalArgumentException if the value has no unit or an unknown one
+   */
+  static Duration parseInterval(String value) {
+    Matcher m = DURATION.matcher(value == null ? "" : value.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "--batchInterval must be a whole number with a unit ms, s or m (e.g. 500ms, 5s), got '"
+              + value
+              + "'");
+    }
+    long amount = Long.parseLong(m.group(1));
+    switch (m.group(2)) {
+      case "ms":
+        return Duration.millis(amount);
+      case "s":
+        return Duration.standardSeconds(amount);
+      default:
+        return Duration.standardMinutes(amount);
+    }
+  }
+
+  private static EpochConfig.Trigger parseTrigger(String value) {
+    switch (value == null ? "" : value) {
+      case "processingTime":
+        return EpochConfig.Trigger.PROCESSING_TIME;
+      case "once":
+        return EpochConfig.Trigger.ONCE;
+      case "availableNow":
+        return EpochConfig.Trigger.AVAILABLE_NOW;
+      default:
+        throw new IllegalArgumentException(
+            "--trigger must be processingTime, once or availableNow, got '" + value + "'");
+    }
+  }
+}

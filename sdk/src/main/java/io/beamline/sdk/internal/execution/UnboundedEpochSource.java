@@ -1,0 +1,335 @@
+package io.beamline.sdk.internal.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
+import org.apache.beam.sdk.io.UnboundedSource.UnboundedReader;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.util.SerializableUtils;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.apache.beam.sdk.values.WindowedValues;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/**
+ * A Beam {@link UnboundedSource} read as epochs. The source is split once into about {@code
+ * parallelism} sub-sources, each read by one long-lived {@link UnboundedReader}. Planning an epoch
+ * reads, round-robin over the readers on the driver thread, what is available up to the epoch's
+ * record budget, waiting for input until the epoch's deadline; each reader's records become one
+ * split of the epoch. Its offsets are, per reader, the checkpoint mark it started from (encoded
+ * with the source's checkpoint-mark coder), the number of records read and the mark and watermark
+ * it ended at — so a replay re-creates the reader from the start mark and reads exactly as many
+ * records, and a restart resumes from the end marks. Marks are finalized once their epoch is
+ * committed ({@code CheckpointMark.finalizeCheckpoint}, which is how KafkaIO commits offsets).
+ *
+ * <p>A reader whose watermark reaches +∞ is finished (Beam's convention for an unbounded source
+ * that ends); the source is exhausted when all are.
+ */
+final class UnboundedEpochSource implements EpochSource {
+  private static final Base64.Encoder BASE64 = Base64.getEncoder();
+  private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
+
+  private final String stepName;
+  private final UnboundedSource<Object, CheckpointMark> source;
+  private final Coder<CheckpointMark> markCoder;
+  private List<Split> splits;
+  private long lastEpochRecords;
+  private boolean caughtUp;
+
+  /** One sub-source and its reader, kept across epochs. */
+  private final class Split {
+    final UnboundedSource<Object, CheckpointMark> source;
+    @Nullable UnboundedReader<Object> reader;
+    boolean started;
+    boolean finished;
+    byte @Nullable [] startMark; // null: from the beginning
+    byte @Nullable [] endMark;
+    @Nullable CheckpointMark toFinalize;
+    long records;
+    Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    List<WindowedValue<?>> buffer = new ArrayList<>();
+
+    Split(UnboundedSource<Object, CheckpointMark> source) {
+      this.source = source;
+    }
+
+    void open(EpochRequest request, byte @Nullable [] mark) throws IOException {
+      if (reader != null) {
+        reader.close();
+      }
+      CheckpointMark decoded =
+          mark == null ? null : CoderUtils.decodeFromByteArray(markCoder, mark);
+      reader = source.createReader(request.options(), decoded);
+      started = false;
+      endMark = mark;
+    }
+
+    /** Reads one record if one is available now; false if none is. */
+    boolean readOne() throws IOException {
+      boolean available = started ? reader.advance() : reader.start();
+      started = true;
+      if (available) {
+        buffer.add(
+            WindowedValues.timestampedValueInGlobalWindow(
+                reader.getCurrent(), reader.getCurrentTimestamp()));
+        records++;
+      }
+      return available;
+    }
+
+    /** Ends the split's epoch: takes the reader's checkpoint mark and watermark. */
+    void endEpoch() throws IOException {
+      CheckpointMark mark = reader.getCheckpointMark();
+      toFinalize = mark;
+      endMark = CoderUtils.encodeToByteArray(markCoder, mark);
+      watermark = reader.getWatermark();
+      finished = !watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  UnboundedEpochSource(String stepName, UnboundedSource<?, ?> source) {
+    this.stepName = stepName;
+    this.source = (UnboundedSource<Object, CheckpointMark>) source;
+    this.markCoder = (Coder<CheckpointMark>) this.source.getCheckpointMarkCoder();
+  }
+
+  private void split(EpochRequest request) throws Exception {
+    if (splits != null) {
+      return;
+    }
+    splits = new ArrayList<>();
+    for (UnboundedSource<Object, CheckpointMark> sub :
+        source.split(Math.max(1, request.desiredSplits()), request.options())) {
+      Split split = new Split(sub);
+      split.open(request, null);
+      splits.add(split);
+    }
+  }
+
+  @Override
+  public List<?> nextEpoch(EpochRequest request) throws Exception {
+    split(request);
+    List<Split> live = new ArrayList<>();
+    for (Split split : splits) {
+      split.startMark = split.endMark;
+      split.records = 0;
+      split.buffer = new ArrayList<>();
+      if (!split.finished) {
+        live.add(split);
+      }
+    }
+    long perSplit =
+        request.maxRecords() == Long.MAX_VALUE
+            ? Long.MAX_VALUE
+            : Math.max(1, (request.maxRecords() + live.size() - 1) / Math.max(1, live.size()));
+    boolean budgetLeft;
+    while (true) {
+      budgetLeft = false;
+      for (Split split : live) {
+        while (split.records < perSplit && split.readOne()) {}
+        budgetLeft |= split.records < perSplit;
+      }
+      if (!budgetLeft || !request.waitForData() || System.nanoTime() >= request.deadlineNanos()) {
+        break;
+      }
+      if (allFinishedNow(live)) {
+        break;
+      }
+      long remaining = request.deadlineNanos() - System.nanoTime();
+      if (remaining > 0) {
+        // Polling an UnboundedReader: Beam's reader API has no blocking read.
+        TimeUnit.NANOSECONDS.sleep(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(1)));
+      }
+    }
+    caughtUp = allBelowBudget(live, perSplit);
+    return endEpoch(live);
+  }
+
+  /** True if every reader ran out of available input before its budget. */
+  private static boolean allBelowBudget(List<Split> live, long perSplit) {
+    for (Split split : live) {
+      if (split.records >= perSplit) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean allFinishedNow(List<UnboundedEpochSource.Split> live) {
+    for (Split split : live) {
+      if (split.reader.getWatermark().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private List<?> endEpoch(List<Split> live) throws IOException {
+    List<List<WindowedValue<?>>> read = new ArrayList<>();
+    lastEpochRecords = 0;
+    for (Split split : live) {
+      split.endEpoch();
+      lastEpochRecords += split.records;
+      if (!split.buffer.isEmpty()) {
+        read.add(split.buffer);
+      }
+    }
+    return read;
+  }
+
+  @Override
+  public Instant watermark() {
+    Instant watermark = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    if (splits == null) {
+      return BoundedWindow.TIMESTAMP_MIN_VALUE;
+    }
+    for (Split split : splits) {
+      if (split.watermark.isBefore(watermark)) {
+        watermark = split.watermark;
+      }
+    }
+    return watermark;
+  }
+
+  @Override
+  public boolean isExhausted() {
+    if (splits == null) {
+      return false;
+    }
+    for (Split split : splits) {
+      if (!split.finished) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public boolean caughtUp() {
+    return caughtUp || isExhausted();
+  }
+
+  @Override
+  public long lastEpochRecords() {
+    return lastEpochRecords;
+  }
+
+  @Override
+  public long backlogBytes() {
+    if (splits == null) {
+      return -1;
+    }
+    long total = 0;
+    for (Split split : splits) {
+      long backlog = split.reader == null ? -1 : split.reader.getSplitBacklogBytes();
+      if (backlog < 0) {
+        return -1;
+      }
+      total += backlog;
+    }
+    return total;
+  }
+
+  @Override
+  public ObjectNode offsets() {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("kind", "unbounded");
+    node.put("source", stepName);
+    ArrayNode array = node.putArray("splits");
+    for (Split split : splits) {
+      ObjectNode s = array.addObject();
+      s.put("serializedSource", BASE64.encodeToString(SerializableUtils.serializeToByteArray(split.source)));
+      s.put("start", split.startMark == null ? null : BASE64.encodeToString(split.startMark));
+      s.put("records", split.records);
+      s.put("end", split.endMark == null ? null : BASE64.encodeToString(split.endMark));
+      s.put("watermark", split.watermark.getMillis());
+    }
+    return node;
+  }
+
+  @Override
+  public List<?> replay(ObjectNode offsets, EpochRequest request) throws Exception {
+    restoreSplits(offsets, request, "start");
+    List<Split> live = new ArrayList<>();
+    JsonNode logged = offsets.path("splits");
+    for (int i = 0; i < splits.size(); i++) {
+      Split split = splits.get(i);
+      long records = logged.get(i).path("records").asLong();
+      split.records = 0;
+      split.buffer = new ArrayList<>();
+      split.startMark = split.endMark;
+      while (split.records < records) {
+        if (!split.readOne()) {
+          if (Thread.interrupted()) {
+            throw new InterruptedException("cancelled while replaying " + stepName);
+          }
+          TimeUnit.MILLISECONDS.sleep(1); // the logged records exist; wait for the reader
+        }
+      }
+      live.add(split);
+    }
+    List<?> read = endEpoch(live);
+    for (int i = 0; i < splits.size(); i++) {
+      // The watermark of a replayed epoch is the logged one, not the re-created reader's.
+      splits.get(i).watermark = new Instant(logged.get(i).path("watermark").asLong());
+      splits.get(i).finished =
+          !splits.get(i).watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    }
+    return read;
+  }
+
+  @Override
+  public void resumeAfter(ObjectNode offsets, EpochRequest request) throws Exception {
+    restoreSplits(offsets, request, "end");
+    JsonNode logged = offsets.path("splits");
+    for (int i = 0; i < splits.size(); i++) {
+      Split split = splits.get(i);
+      split.watermark = new Instant(logged.get(i).path("watermark").asLong());
+      split.finished = !split.watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    }
+  }
+
+  /** Re-creates the logged sub-sources and opens each reader at the logged {@code which} mark. */
+  @SuppressWarnings("unchecked")
+  private void restoreSplits(ObjectNode offsets, EpochRequest request, String which)
+      throws IOException {
+    if (splits != null) {
+      for (Split split : splits) {
+        split.reader.close();
+      }
+    }
+    splits = new ArrayList<>();
+    for (JsonNode logged : offsets.path("splits")) {
+      UnboundedSource<Object, CheckpointMark> sub =
+          (UnboundedSource<Object, CheckpointMark>)
+              SerializableUtils.deserializeFromByteArray(
+                  BASE64_DECODER.decode(logged.path("serializedSource").asText()),
+                  "sub-source of " + stepName);
+      Split split = new Split(sub);
+      JsonNode mark = logged.path(which);
+      split.open(request, mark.isNull() || mark.isMissingNode() ? null : BASE64_DECODER.decode(mark.asText()));
+      splits.add(split);
+    }
+  }
+
+  @Override
+  public void committed() throws Exception {
+    for (Split split : splits) {
+      if (split.toFinalize != null) {
+        split.toFinalize.finalizeCheckpoint();
+        split.toFinalize = null;
+      }
+    }
+  }
+}
