@@ -76,7 +76,10 @@ final class EpochOptions {
         parseTrigger(options.getTrigger()),
         checkpointDir == null ? null : checkpointDir.toAbsolutePath(),
         options.getMinEpochsToRetain(),
-        options.getReplayUncommittedEpoch());
+        options.getReplayUncommittedEpoch(),
+        "rocksdb".equals(options.getStateBackend())
+            ? EpochConfig.StateBackend.ROCKSDB
+            : EpochConfig.StateBackend.HEAP);
   }
 
   /**

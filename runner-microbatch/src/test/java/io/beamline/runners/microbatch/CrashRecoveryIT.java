@@ -47,7 +47,7 @@ public class CrashRecoveryIT {
   @Test
   public void outputAfterTwentyKillsEqualsUninterruptedRun() throws Exception {
     Path reference = tmp.newFolder("reference").toPath();
-    assertEquals(0, child(reference, true, null).waitFor());
+    assertEquals(stderrOf(reference), 0, child(reference, true, null).waitFor());
     Set<String> expected = lines(reference.resolve("out"));
     assertEquals(CrashTestPipeline.expectedLines(RECORDS), expected);
 
@@ -79,7 +79,7 @@ public class CrashRecoveryIT {
     }
     Process last = child(crashed, true, null);
     assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(0, last.exitValue());
+    assertEquals(stderrOf(crashed), 0, last.exitValue());
 
     assertThat(kills, greaterThanOrEqualTo(20));
     Set<String> actual = lines(crashed.resolve("out"));
@@ -99,7 +99,7 @@ public class CrashRecoveryIT {
     }
     Process last = child(crashed, false, null);
     assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(0, last.exitValue());
+    assertEquals(stderrOf(crashed), 0, last.exitValue());
     assertNotEquals(
         "skipping uncommitted epochs must lose input",
         CrashTestPipeline.expectedLines(RECORDS),
@@ -125,9 +125,13 @@ public class CrashRecoveryIT {
     command.add("--checkpointDir=" + dir.resolve("checkpoint"));
     command.add("--outputDir=" + dir.resolve("out"));
     command.add("--replayUncommittedEpoch=" + replay);
-    return new ProcessBuilder(command)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()))
-        .start();
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
+    if (crashPoint == null) {
+      builder.redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("stderr.log").toFile()));
+    }
+    return builder.start();
   }
 
   /** True once the child printed that it reached its crash point (it then waits to be killed). */
@@ -161,6 +165,16 @@ public class CrashRecoveryIT {
   private static void kill(Process process) throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
+  }
+
+  /** The end of the children's stderr, for failure messages. */
+  private static String stderrOf(Path dir) throws IOException {
+    Path log = dir.resolve("stderr.log");
+    if (!Files.exists(log)) {
+      return "";
+    }
+    List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
   }
 
   private static Set<String> lines(Path dir) throws IOException {

@@ -25,6 +25,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
@@ -77,7 +78,8 @@ public final class CrashTestPipeline {
         keyed
             .apply("Windows", Window.into(FixedWindows.of(Duration.standardSeconds(1))))
             .apply("Sum", Sum.longsPerKey())
-            .apply("Format", ParDo.of(new FormatWindowFn()));
+            .apply("Format", ParDo.of(new FormatWindowFn()))
+            .apply("Rewindow", Window.into(new GlobalWindows()));
     PCollectionList.of(totals)
         .and(windows)
         .apply(Flatten.pCollections())

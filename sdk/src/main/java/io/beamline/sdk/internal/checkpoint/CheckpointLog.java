@@ -99,6 +99,15 @@ public final class CheckpointLog {
     return last;
   }
 
+  /**
+   * Reads {@code commits/N}.
+   *
+   * @throws CheckpointException if it is corrupt
+   */
+  public ObjectNode readCommit(long epoch) throws IOException {
+    return (ObjectNode) readJson(dir.resolve("commits").resolve(Long.toString(epoch)));
+  }
+
   /** Whether {@code offsets/N} exists. */
   public boolean hasOffsets(long epoch) {
     return Files.exists(offsetsFile(epoch));

@@ -16,6 +16,7 @@ import org.joda.time.Duration;
  * @param minEpochsToRetain committed epochs whose offsets, commits and state are kept
  * @param replayUncommittedEpoch false only in tests showing what replay protects against: on
  *     restart an epoch whose offsets are logged but which is not committed is skipped, not replayed
+ * @param stateBackend where keyed state cells live
  */
 public record EpochConfig(
     Duration batchInterval,
@@ -23,7 +24,19 @@ public record EpochConfig(
     Trigger trigger,
     @Nullable Path checkpointDir,
     int minEpochsToRetain,
-    boolean replayUncommittedEpoch) {
+    boolean replayUncommittedEpoch,
+    StateBackend stateBackend) {
+
+  /** Where keyed state cells live. */
+  public enum StateBackend {
+    /** runners-core's in-memory state; snapshots encode every cell (default). */
+    HEAP,
+    /**
+     * RocksDB on local disk (a temporary directory per run), so state may exceed the heap;
+     * snapshots are RocksDB checkpoints (hard links of its SST files). Timers stay on the heap.
+     */
+    ROCKSDB
+  }
 
   /** When a run of epochs stops. */
   public enum Trigger {
@@ -45,6 +58,6 @@ public record EpochConfig(
   /** For tests and bounded inputs: 200 ms interval, 100,000 records, no checkpoint. */
   public static EpochConfig defaults() {
     return new EpochConfig(
-        Duration.millis(200), 100_000, Trigger.PROCESSING_TIME, null, 100, true);
+        Duration.millis(200), 100_000, Trigger.PROCESSING_TIME, null, 100, true, StateBackend.HEAP);
   }
 }

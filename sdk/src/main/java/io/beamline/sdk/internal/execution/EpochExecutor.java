@@ -4,7 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.EpochProgress;
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import io.beamline.sdk.CheckpointException;
 import io.beamline.sdk.internal.checkpoint.CheckpointLog;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -51,6 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EpochExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(EpochExecutor.class);
+  private static final String ROCKSDB = "rocksdb";
 
   private final ExecutablePlan plan;
   private final PlanExecutor stages;
@@ -107,6 +114,7 @@ public final class EpochExecutor {
     private long deadlineNanos = System.nanoTime();
     private long previousStartNanos;
     private long lateRowsBefore;
+    private RocksDbStore rocksDb;
 
     Run() throws Exception {
       boolean syntheticTime = false;
@@ -129,25 +137,61 @@ public final class EpochExecutor {
     }
 
     void execute() throws Exception {
-      restore();
-      for (; ; epoch++) {
-        if (Thread.interrupted()) {
-          throw new InterruptedException("cancelled before epoch " + epoch);
+      Path rocksDbDir =
+          config.stateBackend() == EpochConfig.StateBackend.ROCKSDB
+              ? Files.createTempDirectory("beamline-rocksdb-")
+              : null;
+      try {
+        restore(rocksDbDir);
+        for (; ; epoch++) {
+          if (Thread.interrupted()) {
+            throw new InterruptedException("cancelled before epoch " + epoch);
+          }
+          if (runEpoch()) {
+            return;
+          }
         }
-        if (runEpoch()) {
-          return;
+      } finally {
+        if (rocksDb != null) {
+          rocksDb.close();
+        }
+        if (rocksDbDir != null) {
+          MoreFiles.deleteRecursively(rocksDbDir, RecursiveDeleteOption.ALLOW_INSECURE);
         }
       }
     }
 
-    /** Resumes after the last committed epoch, and arranges the replay of a logged one. */
-    private void restore() throws Exception {
+    /**
+     * Opens the RocksDB state (from the last committed snapshot, if any), resumes after the last
+     * committed epoch, and arranges the replay of a logged one.
+     */
+    private void restore(Path rocksDbDir) throws Exception {
+      OptionalLong committed = log == null ? OptionalLong.empty() : log.lastCommitted();
+      if (rocksDbDir != null) {
+        Path snapshot =
+            committed.isPresent()
+                ? log.stateDir(committed.getAsLong()).resolve(ROCKSDB)
+                : null;
+        rocksDb =
+            snapshot != null && Files.exists(snapshot)
+                ? RocksDbStore.restore(snapshot, rocksDbDir)
+                : RocksDbStore.open(rocksDbDir);
+      }
       if (log == null) {
         return;
       }
-      OptionalLong committed = log.lastCommitted();
       if (committed.isPresent()) {
         long c = committed.getAsLong();
+        String backend = log.readCommit(c).path("stateBackend").asText("HEAP");
+        if (!backend.equals(config.stateBackend().name())) {
+          throw new CheckpointException(
+              log.stateDir(c),
+              "The checkpoint's state is in the "
+                  + backend.toLowerCase(java.util.Locale.ROOT)
+                  + " backend, this run asks for --stateBackend="
+                  + config.stateBackend().name().toLowerCase(java.util.Locale.ROOT)
+                  + "; resume with the backend it was written with");
+        }
         StateSnapshots.Time time = snapshots.restore(log.readState(c, StateSnapshots.HEAP));
         lastProcessingTime = time.processingTime();
         jumpToEndOfTime = time.jumpToEndOfTime();
@@ -221,6 +265,13 @@ public final class EpochExecutor {
             snapshots.write(new StateSnapshots.Time(lastProcessingTime, jumpToEndOfTime));
         log.writeState(epoch, StateSnapshots.HEAP, snapshot);
         stateBytes = snapshot.length;
+        if (rocksDb != null) {
+          Path target = log.stateDir(epoch).resolve(ROCKSDB);
+          if (Files.exists(target)) { // left by an attempt of this epoch before a crash
+            MoreFiles.deleteRecursively(target, RecursiveDeleteOption.ALLOW_INSECURE);
+          }
+          rocksDb.checkpoint(target);
+        }
       }
       long snapshotted = System.nanoTime();
       durations.put("stateSnapshot", millis(processed, snapshotted));
@@ -228,6 +279,7 @@ public final class EpochExecutor {
         ObjectNode commit = JsonNodeFactory.instance.objectNode();
         commit.put("epoch", epoch);
         commit.put("watermark", lowWatermark().getMillis());
+        commit.put("stateBackend", config.stateBackend().name());
         log.writeCommit(epoch, commit);
       }
       for (EpochSource source : sources.values()) {
@@ -299,7 +351,7 @@ public final class EpochExecutor {
         long stateBytes)
         throws Exception {
       long keys = 0;
-      long cells = 0;
+      long cells = rocksDb == null ? 0 : rocksDb.approximateCellCount();
       for (KeyedStateStore[] stores : keyedState.values()) {
         for (KeyedStateStore store : stores) {
           keys += store.size();
@@ -329,7 +381,7 @@ public final class EpochExecutor {
               describe(lowWatermark()),
               keys,
               cells,
-              stateBytes,
+              rocksDb == null ? stateBytes : stateBytes + rocksDb.approximateSizeBytes(),
               lateRows - lateRowsBefore,
               backlog));
       lateRowsBefore = lateRows;
@@ -415,11 +467,27 @@ public final class EpochExecutor {
                   pushback == null ? null : pushback.get(p)),
           keyed || retry);
       Instant output = stores == null ? watermark : earliest(watermark, stores);
+      if (stores != null) {
+        for (KeyedStateStore store : stores) {
+          store.evictIdle();
+        }
+      }
       outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
     }
 
     KeyedStateStore[] storesOf(Stage stage) {
-      return keyedState.computeIfAbsent(stage, s -> newStores());
+      return keyedState.computeIfAbsent(stage, this::newStores);
+    }
+
+    private KeyedStateStore[] newStores(Stage stage) {
+      KeyedStateStore[] stores = new KeyedStateStore[stages.parallelism()];
+      for (int p = 0; p < stores.length; p++) {
+        stores[p] =
+            rocksDb == null
+                ? new KeyedStateStore()
+                : KeyedStateStore.rocksDb(rocksDb, stage.id(), stage.inputExchange().keyCoder());
+      }
+      return stores;
     }
 
     List<List<WindowedValue<?>>> pushbackOf(Stage stage) {
@@ -508,14 +576,6 @@ public final class EpochExecutor {
       }
     }
     return earliest;
-  }
-
-  private KeyedStateStore[] newStores() {
-    KeyedStateStore[] stores = new KeyedStateStore[stages.parallelism()];
-    for (int p = 0; p < stores.length; p++) {
-      stores[p] = new KeyedStateStore();
-    }
-    return stores;
   }
 
   /** The input watermark, held back by the earliest hold of any key of any partition. */

@@ -74,8 +74,16 @@ final class HoldTracking {
     }
 
     /** True if no cell has contents. */
-    boolean isEmpty() throws IOException {
-      return pending.isEmpty() && cells().isEmpty();
+    boolean isEmpty() {
+      if (!pending.isEmpty()) {
+        return false;
+      }
+      for (State state : inMemoryState.values()) {
+        if (!isEmptyForTesting(state)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /**

@@ -8,15 +8,21 @@ import java.util.Collection;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import java.nio.ByteBuffer;
+import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.CoderUtils;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
- * The per-key state and timers of one keyed operator in one partition (the heap state backend). In
+ * The per-key state and timers of one keyed operator in one partition: state cells on the heap
+ * (runners-core's in-memory state) or in RocksDB ({@code --stateBackend=rocksdb}); timers and the
+ * keys that have timers or heap state are on the heap. In
  * a bounded run it lives for one task; in a streaming run it lives across epochs, owned by the
  * {@link EpochExecutor}.
  *
@@ -29,18 +35,81 @@ public final class KeyedStateStore {
   static final class KeyState {
     final Object structuralKey;
     final Object key;
-    final HoldTracking.StateInternals state;
+    final StateInternals state;
     final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
 
-    KeyState(Object structuralKey, Object key) {
+    KeyState(Object structuralKey, Object key, StateInternals state) {
       this.structuralKey = structuralKey;
       this.key = key;
-      this.state = new HoldTracking.StateInternals(key);
+      this.state = state;
+    }
+
+    /** The heap state; only for a heap store. */
+    HoldTracking.StateInternals heap() {
+      return (HoldTracking.StateInternals) state;
     }
   }
 
   private final Map<Object, KeyState> keys = new LinkedHashMap<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private final @Nullable RocksDbStore rocksDb;
+  private final byte @Nullable [] operatorPrefix;
+  private final @Nullable Coder<Object> keyCoder;
+
+  /** A heap store. */
+  public KeyedStateStore() {
+    this(null, 0, null);
+  }
+
+  private KeyedStateStore(@Nullable RocksDbStore rocksDb, int stageId, @Nullable Coder<?> keyCoder) {
+    this.rocksDb = rocksDb;
+    this.operatorPrefix =
+        rocksDb == null
+            ? null
+            : ByteBuffer.allocate(RocksDbStore.OPERATOR_PREFIX_BYTES).putInt(stageId).array();
+    @SuppressWarnings("unchecked")
+    Coder<Object> coder = (Coder<Object>) keyCoder;
+    this.keyCoder = coder;
+  }
+
+  /**
+   * A store whose state cells live in {@code rocksDb}, under an operator prefix of the stage id
+   * (not the partition, so a restore with another parallelism finds every key's cells). Timers and
+   * the keys that have them stay on the heap.
+   */
+  public static KeyedStateStore rocksDb(RocksDbStore rocksDb, int stageId, Coder<?> keyCoder) {
+    return new KeyedStateStore(rocksDb, stageId, keyCoder);
+  }
+
+  private StateInternals newState(Object key) {
+    if (rocksDb == null) {
+      return new HoldTracking.StateInternals(key);
+    }
+    byte[] encoded;
+    try {
+      encoded = CoderUtils.encodeToByteArray(keyCoder, key);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot encode key " + key, e);
+    }
+    byte[] prefix =
+        ByteBuffer.allocate(operatorPrefix.length + 4 + encoded.length)
+            .put(operatorPrefix)
+            .putInt(encoded.length)
+            .put(encoded)
+            .array();
+    return rocksDb.stateInternals(prefix, key);
+  }
+
+  /**
+   * Drops keys that hold nothing on the heap any more: no pending timer and, for a heap store, no
+   * state (a RocksDB store's cells stay in RocksDB and are found again by key). Call between
+   * epochs.
+   */
+  void evictIdle() {
+    keys.values()
+        .removeIf(
+            k -> k.timers.pending().isEmpty() && (rocksDb != null || k.heap().isEmpty()));
+  }
 
   /**
    * The state of the key whose structural value is {@code structuralKey}, created on first use. A
@@ -50,7 +119,7 @@ public final class KeyedStateStore {
   KeyState get(Object structuralKey, Object key) {
     KeyState keyState = keys.get(structuralKey);
     if (keyState == null) {
-      keyState = new KeyState(structuralKey, key);
+      keyState = new KeyState(structuralKey, key, newState(key));
       try {
         keyState.timers.advanceInputWatermark(watermark);
       } catch (Exception e) {
@@ -79,8 +148,13 @@ public final class KeyedStateStore {
    */
   public Instant earliestHold() {
     Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    if (rocksDb != null) {
+      Instant held = rocksDb.earliestHold(operatorPrefix);
+      earliest = held == null ? earliest : held;
+    }
     for (KeyState keyState : keys.values()) {
-      Instant state = keyState.state.earliestHold();
+      Instant state =
+          rocksDb == null ? keyState.heap().earliestHold() : BoundedWindow.TIMESTAMP_MAX_VALUE;
       Instant timers = keyState.timers.earliestHold();
       Instant key = state.isBefore(timers) ? state : timers;
       if (key.isBefore(earliest)) {
@@ -95,11 +169,17 @@ public final class KeyedStateStore {
     return keys.size();
   }
 
-  /** Number of non-empty state cells over all keys, for progress reports. */
+  /**
+   * Number of non-empty state cells over all keys of a heap store, for progress reports; 0 for a
+   * RocksDB store (see {@link RocksDbStore#approximateCellCount}).
+   */
   public long cellCount() throws IOException {
     long cells = 0;
+    if (rocksDb != null) {
+      return 0;
+    }
     for (KeyState keyState : keys.values()) {
-      cells += keyState.state.cellCount();
+      cells += keyState.heap().cellCount();
     }
     return cells;
   }
@@ -107,7 +187,8 @@ public final class KeyedStateStore {
   /**
    * Writes the state and pending timers of every key that has any, and the watermark reached.
    * Keys are encoded with {@code keyCoder}, timers with Beam's {@code TimerDataCoderV2} over
-   * {@code windowCoder}, state cells by {@link StateCells}.
+   * {@code windowCoder}, heap state cells by {@link StateCells} (a RocksDB store writes no cells:
+   * they are in the RocksDB checkpoint).
    *
    * @throws IOException if a coder fails
    */
@@ -118,7 +199,8 @@ public final class KeyedStateStore {
     Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
     List<KeyState> live = new ArrayList<>();
     for (KeyState keyState : keys.values()) {
-      if (!keyState.state.isEmpty() || !keyState.timers.pending().isEmpty()) {
+      if (!keyState.timers.pending().isEmpty()
+          || (rocksDb == null && !keyState.heap().isEmpty())) {
         live.add(keyState);
       }
     }
@@ -126,7 +208,11 @@ public final class KeyedStateStore {
     out.writeInt(live.size());
     for (KeyState keyState : live) {
       writeBytes(out, CoderUtils.encodeToByteArray((Coder<Object>) keyCoder, keyState.key));
-      keyState.state.snapshot(out);
+      if (rocksDb == null) {
+        keyState.heap().snapshot(out);
+      } else {
+        out.writeInt(0);
+      }
       out.writeInt(keyState.timers.pending().size());
       for (TimerData timer : keyState.timers.pending()) {
         writeBytes(out, CoderUtils.encodeToByteArray(timerCoder, timer));
@@ -159,7 +245,11 @@ public final class KeyedStateStore {
       Object structuralKey = ((Coder<Object>) keyCoder).structuralValue(key);
       KeyState keyState =
           stores[Partitioning.partitionOf(structuralKey, stores.length)].get(structuralKey, key);
-      keyState.state.restore(in);
+      if (keyState.state instanceof HoldTracking.StateInternals heap) {
+        heap.restore(in);
+      } else if (in.readInt() != 0) {
+        throw new IOException("The snapshot has heap state cells but the store is RocksDB");
+      }
       int timers = in.readInt();
       for (int t = 0; t < timers; t++) {
         keyState.timers.setTimer(CoderUtils.decodeFromByteArray(timerCoder, readBytes(in)));
