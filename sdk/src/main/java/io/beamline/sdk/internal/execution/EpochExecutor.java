@@ -172,6 +172,16 @@ public final class EpochExecutor {
             committed.isPresent()
                 ? log.stateDir(committed.getAsLong()).resolve(ROCKSDB)
                 : null;
+        if (snapshot != null
+            && !Files.exists(snapshot)
+            && "ROCKSDB".equals(log.readCommit(committed.getAsLong()).path("stateBackend").asText())) {
+          throw new CheckpointException(
+              snapshot,
+              "RocksDB snapshot "
+                  + snapshot
+                  + " is missing although its epoch is committed; the checkpoint directory was"
+                  + " modified by hand");
+        }
         rocksDb =
             snapshot != null && Files.exists(snapshot)
                 ? RocksDbStore.restore(snapshot, rocksDbDir)

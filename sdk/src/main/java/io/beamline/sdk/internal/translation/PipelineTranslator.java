@@ -324,7 +324,8 @@ public final class PipelineTranslator {
     for (PValue input : node.getInputs().values()) {
       inputs.add((PCollection<?>) input);
     }
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".inputs", null, inputs.get(0));
+    ExchangeSpec exchange = newExchange(
+            node.getFullName() + ".inputs", null, inputs.isEmpty() ? onlyOutput(node) : inputs.get(0));
     OperatorSpec flatten = Operators.flatten(node.getFullName(), onlyOutput(node));
     registerOutputs(node, addExchangeStage(exchange, inputs, flatten));
   }
