@@ -4,6 +4,8 @@
 #   benchmarks/run.sh [BenchmarkMain options]
 #   benchmarks/run.sh --runners=MicroBatchRunner,DirectRunner,FlinkRunner \
 #                     --pipelines=sum-per-key-100,sum-per-key-1m --warmups=2 --iterations=5 --markdown
+#   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming [options]
+#                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
 #
 # Environment:
 #   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples too

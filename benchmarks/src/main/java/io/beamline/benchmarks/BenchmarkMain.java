@@ -32,13 +32,20 @@ import java.util.concurrent.TimeUnit;
  *     [--max-load=X [--max-load-wait-minutes=30]]
  * </pre>
  *
- * See {@code benchmarks/run.sh} and {@code docs/benchmarks.md}.
+ * A first argument naming a streaming mode ({@code streaming-epoch-cost}, {@code latency}, {@code
+ * stateful-streaming}) runs {@link StreamingBenchmarks} instead.
+ *
+ * <p>See {@code benchmarks/run.sh} and {@code docs/benchmarks.md}.
  */
 public final class BenchmarkMain {
 
   private BenchmarkMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && StreamingBenchmarks.isMode(args[0])) {
+      StreamingBenchmarks.main(args[0], java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     Map<String, String> opts;
     try {
       opts = Args.parse(args);
@@ -266,7 +273,7 @@ public final class BenchmarkMain {
   }
 
   /** Polls /proc/loadavg until the 1-minute load is below {@code max}, at most {@code minutes}. */
-  private static void waitForLoadBelow(double max, int minutes) throws InterruptedException {
+  static void waitForLoadBelow(double max, int minutes) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
     double load = MachineInfo.loadAverage1();
     if (load < 0 || load < max) {
@@ -298,13 +305,7 @@ public final class BenchmarkMain {
       List<String> agreed, List<String> errors) {
     StringBuilder sb = new StringBuilder();
     sb.append("### Run of ").append(machine.get("date")).append("\n\n");
-    sb.append("- Command: `").append(command).append("`\n");
-    sb.append("- Machine: ").append(machine.get("cores")).append(" cores, ").append(machine.get("memory"))
-        .append(", CPU `").append(machine.get("cpu")).append("`, ").append(machine.get("os"))
-        .append("; load average at start ").append(machine.getOrDefault("load", "?")).append('\n');
-    sb.append("- Java: `").append(machine.get("java")).append("`\n");
-    sb.append("- Source tree: `").append(machine.getOrDefault("commit", "?"))
-        .append("` (`git describe --always --dirty`; the runners' jars come from the build run.sh did)\n");
+    sb.append(markdownHeader(machine, command));
     sb.append("- Runners: ").append(String.join(", ", runners)).append("; ").append(warmups)
         .append(" warm-ups + ").append(iterations).append(" measured runs per pipeline, one child JVM per runner (-Xmx")
         .append(heap).append("), parallelism ").append(parallelism).append("\n\n");
@@ -323,6 +324,19 @@ public final class BenchmarkMain {
       sb.append("\nFailures:\n\n");
       errors.forEach(e -> sb.append("- ").append(e.replace("|", "\\|")).append('\n'));
     }
+    return sb.toString();
+  }
+
+  /** The Command, Machine, Java and Source tree lines of a Markdown report. */
+  static String markdownHeader(Map<String, String> machine, String command) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("- Command: `").append(command).append("`\n");
+    sb.append("- Machine: ").append(machine.get("cores")).append(" cores, ").append(machine.get("memory"))
+        .append(", CPU `").append(machine.get("cpu")).append("`, ").append(machine.get("os"))
+        .append("; load average at start ").append(machine.getOrDefault("load", "?")).append('\n');
+    sb.append("- Java: `").append(machine.get("java")).append("`\n");
+    sb.append("- Source tree: `").append(machine.getOrDefault("commit", "?"))
+        .append("` (`git describe --always --dirty`; the runners' jars come from the build run.sh did)\n");
     return sb.toString();
   }
 
@@ -394,6 +408,15 @@ public final class BenchmarkMain {
             "                     [--log-dir=benchmarks/target/benchmark-logs] [--java=PATH]",
             "                     [--max-load=X [--max-load-wait-minutes=30]]  (wait for a quiet machine)",
             "                     [--shared-classpath]  (default: each child gets the classpath minus the other",
-            "                                            runners' jars)"));
+            "                                            runners' jars)",
+            "       BenchmarkMain streaming-epoch-cost [--checkpoints=disk,tmpfs,none] [--epochs=1000]",
+            "                     [--warmup-epochs=200] [--keys=10] [--tmp-dir=DIR] [--shm-dir=/dev/shm]",
+            "       BenchmarkMain latency [--intervals=100ms,1s,5s] [--rate=1000] [--seconds=30]",
+            "                     [--warmup-seconds=5] [--keys=100] [--runners=MicroBatchRunner]",
+            "       BenchmarkMain stateful-streaming [--runners=MicroBatchRunner,FlinkRunner,DirectRunner]",
+            "                     [--checkpoints=disk,tmpfs] [--records=2m] [--keys=100k] [--warmups=1]",
+            "                     [--iterations=3]",
+            "       (streaming modes also take --parallelism, --heap, --timeout-minutes=30, --max-load,",
+            "        --markdown[=FILE], --json=FILE; see StreamingBenchmarks)"));
   }
 }

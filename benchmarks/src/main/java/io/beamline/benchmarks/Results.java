@@ -248,11 +248,16 @@ final class Results {
   }
 
   static String markdownTable(List<String> header, List<List<String>> rows) {
+    return markdownTable(header, rows, 2);
+  }
+
+  /** A Markdown table whose first {@code leftColumns} columns are left-aligned, the others right-aligned. */
+  static String markdownTable(List<String> header, List<List<String>> rows, int leftColumns) {
     StringBuilder sb = new StringBuilder();
     sb.append("| ").append(String.join(" | ", header)).append(" |\n");
     sb.append('|');
     for (int i = 0; i < header.size(); i++) {
-      sb.append(i < 2 ? "---|" : "---:|");
+      sb.append(i < leftColumns ? "---|" : "---:|");
     }
     sb.append('\n');
     for (List<String> row : rows) {

@@ -73,6 +73,24 @@ public final class Runners {
   }
 
   /**
+   * Beam pipeline arguments for a streaming run on {@code runner}: as {@link #pipelineArgs} but with {@code
+   * --streaming=true}. FlinkRunner then translates to DataStream on the embedded mini-cluster with checkpointing
+   * off (its default, {@code --checkpointingInterval=-1}), so its sources shut down once they end
+   * ({@code --shutdownSourcesAfterIdleMs} defaults to 0 without checkpointing). MicroBatchRunner's own
+   * streaming options ({@code --checkpointDir}, {@code --batchInterval}, …) are added by the caller.
+   */
+  public static List<String> streamingPipelineArgs(String runner, int parallelism) {
+    List<String> args = new ArrayList<>();
+    for (String arg : pipelineArgs(runner, parallelism)) {
+      if (!arg.startsWith("--streaming=")) {
+        args.add(arg);
+      }
+    }
+    args.add("--streaming=true");
+    return args;
+  }
+
+  /**
    * The classpath of the child that runs {@code runner}: the harness's own classpath minus the jars of the other
    * runners under comparison, so each runner runs as it would be deployed (no other runner's registrars, options
    * or static initialisers in its JVM).
