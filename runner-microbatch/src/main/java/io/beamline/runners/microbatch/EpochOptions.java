@@ -33,7 +33,7 @@ final class EpochOptions {
           "--minEpochsToRetain must be at least 1, got " + options.getMinEpochsToRetain());
     }
     String backend = options.getStateBackend();
-    if (!"heap".equals(backend) && !"rocksdb".equals(backend)) {
+    if (backend != null && !"heap".equals(backend) && !"rocksdb".equals(backend)) {
       throw new IllegalArgumentException(
           "--stateBackend must be heap or rocksdb, got " + backend);
     }

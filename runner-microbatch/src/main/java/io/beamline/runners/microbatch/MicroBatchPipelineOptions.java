@@ -71,8 +71,12 @@ public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions {
 
   void setProgressFile(String value);
 
+  /**
+   * Declared without {@code @Default}, exactly like FlinkPipelineOptions' {@code stateBackend}, so
+   * that both runners' options can share a JVM (Beam rejects two declarations of one property with
+   * different defaults); null means {@code heap}.
+   */
   @Description("State backend for keyed state in streaming runs: heap (default) or rocksdb.")
-  @Default.String("heap")
   String getStateBackend();
 
   void setStateBackend(String value);
