@@ -43,9 +43,8 @@ public record EpochConfig(
     /** Epoch after epoch until every source is exhausted and every watermark is +∞ (default). */
     PROCESSING_TIME,
     /**
-     * Reads what is available in as few epochs as the record budget allows (no limit: one epoch
-     * plus the empty one that shows the sources caught up), then stops. Like Spark's {@code
-     * Trigger.Once}.
+     * Reads what is available in one epoch, without a record budget, then stops. Like Spark's
+     * {@code Trigger.Once}.
      */
     ONCE,
     /**

@@ -173,7 +173,7 @@ public final class KeyedStateStore {
    * Number of non-empty state cells over all keys of a heap store, for progress reports; 0 for a
    * RocksDB store (see {@link RocksDbStore#approximateCellCount}).
    */
-  public long cellCount() throws IOException {
+  public long cellCount() {
     long cells = 0;
     if (rocksDb != null) {
       return 0;

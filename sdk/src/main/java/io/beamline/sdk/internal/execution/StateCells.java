@@ -154,14 +154,6 @@ final class StateCells {
     }
   }
 
-  /** The hold an encoded watermark-hold cell contains, or null if {@code tag} is not one. */
-  static @Nullable Instant holdOf(StateTag<?> tag, byte[] encoded) throws IOException {
-    Shape shape = shapeOf(tag);
-    return shape.kind == Kind.WATERMARK_HOLD
-        ? (Instant) shape.coder.decode(new ByteArrayInputStream(encoded))
-        : null;
-  }
-
   /** Decodes a watermark hold without its tag (holds are encoded with {@link InstantCoder}). */
   static Instant decodeHold(byte[] encoded) throws IOException {
     return InstantCoder.of().decode(new ByteArrayInputStream(encoded));

@@ -49,6 +49,8 @@ final class UnboundedEpochSource implements EpochSource {
   /** One sub-source and its reader, kept across epochs. */
   private final class Split {
     final UnboundedSource<Object, CheckpointMark> source;
+    /** The sub-source, Java-serialized and Base64-encoded once, for every epoch's offsets. */
+    final String serializedSource;
     @Nullable UnboundedReader<Object> reader;
     boolean started;
     boolean finished;
@@ -61,6 +63,7 @@ final class UnboundedEpochSource implements EpochSource {
 
     Split(UnboundedSource<Object, CheckpointMark> source) {
       this.source = source;
+      this.serializedSource = BASE64.encodeToString(SerializableUtils.serializeToByteArray(source));
     }
 
     void open(EpochRequest request, byte @Nullable [] mark) throws IOException {
@@ -249,7 +252,7 @@ final class UnboundedEpochSource implements EpochSource {
     ArrayNode array = node.putArray("splits");
     for (Split split : splits) {
       ObjectNode s = array.addObject();
-      s.put("serializedSource", BASE64.encodeToString(SerializableUtils.serializeToByteArray(split.source)));
+      s.put("serializedSource", split.serializedSource);
       s.put("start", split.startMark == null ? null : BASE64.encodeToString(split.startMark));
       s.put("records", split.records);
       s.put("end", split.endMark == null ? null : BASE64.encodeToString(split.endMark));
