@@ -115,7 +115,10 @@ public final class CheckpointLog {
 
   /** Writes {@code offsets/N} durably; call before epoch N is processed. */
   public void writeOffsets(long epoch, ObjectNode offsets) throws IOException {
-    CheckpointFiles.write(offsetsFile(epoch), JSON.writeValueAsBytes(offsets));
+    CheckpointFiles.write(
+        offsetsFile(epoch),
+        JSON.writeValueAsBytes(offsets),
+        () -> CrashPoints.reached("midOffsets", epoch));
     CrashPoints.reached("afterOffsets", epoch);
   }
 
@@ -183,7 +186,7 @@ public final class CheckpointLog {
     }
   }
 
-  private Path offsetsFile(long epoch) {
+  public Path offsetsFile(long epoch) {
     return dir.resolve("offsets").resolve(Long.toString(epoch));
   }
 
@@ -211,7 +214,18 @@ public final class CheckpointLog {
   }
 
   private static com.fasterxml.jackson.databind.JsonNode readJson(Path file) throws IOException {
-    byte[] payload = CheckpointFiles.read(file);
+    byte[] payload;
+    try {
+      payload = CheckpointFiles.read(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new CheckpointException(
+          file,
+          "Checkpoint file "
+              + file
+              + " is missing although a later file refers to it; the checkpoint directory was"
+              + " modified by hand or purged with a smaller --minEpochsToRetain by another run",
+          e);
+    }
     try {
       return JSON.readTree(payload);
     } catch (IOException e) {

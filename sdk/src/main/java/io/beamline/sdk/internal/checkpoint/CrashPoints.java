@@ -8,9 +8,12 @@ import java.util.concurrent.TimeUnit;
  * point of that epoch, this prints {@code BEAMLINE-CRASH-POINT <point>:<epoch>} to stderr and
  * blocks, so the test can SIGKILL the JVM exactly there. Without the property it does nothing.
  *
- * <p>Points: {@code afterOffsets} ({@code offsets/N} durable, nothing processed), {@code
- * midSnapshot} (half of {@code state/N} written to its temp file), {@code beforeCommit} (state
- * durable, {@code commits/N} not written).
+ * <p>Points: {@code midOffsets} (half of {@code offsets/N} written to its temp file), {@code
+ * afterOffsets} ({@code offsets/N} durable, nothing processed), {@code midSnapshot} (half of {@code
+ * state/N} written to its temp file), {@code beforeCommit} (state durable, {@code commits/N} not
+ * written). Sinks add their own: the Kafka sink's {@code sinkBeforeCommit} (epoch N produced and
+ * flushed, its transaction not committed) and {@code sinkAfterCommit} (transaction committed,
+ * {@code commits/N} not written).
  */
 public final class CrashPoints {
   private static final String TARGET = System.getProperty("beamline.crashPoint");

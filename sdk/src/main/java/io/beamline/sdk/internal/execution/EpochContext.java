@@ -17,6 +17,8 @@ import org.joda.time.Instant;
  * @param keyedState the operator state of the task's partition, null to use a fresh one
  * @param pushedBack elements of the task's partition whose side inputs were not ready, kept across
  *     epochs and retried first; null in a bounded run (side inputs are always ready there)
+ * @param info the epoch as sinks see it ({@link io.beamline.sdk.io.EpochInfo#current()}), null
+ *     unless the run is checkpointed
  */
 public record EpochContext(
     boolean bounded,
@@ -24,7 +26,8 @@ public record EpochContext(
     Instant processingTime,
     Instant endProcessingTime,
     KeyedStateStore keyedState,
-    java.util.List<org.apache.beam.sdk.values.WindowedValue<?>> pushedBack) {
+    java.util.List<org.apache.beam.sdk.values.WindowedValue<?>> pushedBack,
+    io.beamline.sdk.io.EpochInfo info) {
 
   /** The one epoch of a bounded run: wall-clock time while processing, then the end of time. */
   public static EpochContext boundedRun() {
@@ -34,12 +37,14 @@ public record EpochContext(
         Instant.now(),
         BoundedWindow.TIMESTAMP_MAX_VALUE,
         null,
+        null,
         null);
   }
 
   /** An epoch of a streaming run: watermark and clock as given, state kept in {@code state}. */
   public static EpochContext streaming(
       Instant inputWatermark, Instant processingTime, KeyedStateStore state) {
-    return new EpochContext(false, inputWatermark, processingTime, processingTime, state, null);
+    return new EpochContext(
+        false, inputWatermark, processingTime, processingTime, state, null, null);
   }
 }

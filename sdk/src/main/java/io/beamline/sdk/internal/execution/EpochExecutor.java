@@ -115,6 +115,9 @@ public final class EpochExecutor {
     private long previousStartNanos;
     private long lateRowsBefore;
     private RocksDbStore rocksDb;
+    /** Time sinks spent committing in the current epoch ({@code EpochInfo#addSinkCommitNanos}). */
+    private final java.util.concurrent.atomic.LongAdder sinkCommitNanos =
+        new java.util.concurrent.atomic.LongAdder();
 
     Run() throws Exception {
       boolean syntheticTime = false;
@@ -215,6 +218,21 @@ public final class EpochExecutor {
       if (log.hasOffsets(epoch)) {
         if (config.replayUncommittedEpoch()) {
           replay = log.readOffsets(epoch);
+          int logged = replay.path("parallelism").asInt(stages.parallelism());
+          if (logged != stages.parallelism()) {
+            throw new CheckpointException(
+                log.offsetsFile(epoch),
+                "Epoch "
+                    + epoch
+                    + " was started with --parallelism="
+                    + logged
+                    + " and must be replayed with it (its sinks' shards are the tasks of that"
+                    + " parallelism); this run asks for --parallelism="
+                    + stages.parallelism()
+                    + ". Restart with --parallelism="
+                    + logged
+                    + " and change it once the epoch is committed");
+          }
           LOG.info("Replaying epoch {} over its logged offsets", epoch);
         } else {
           LOG.warn("Skipping uncommitted epoch {} (replay disabled): its input is lost", epoch);
@@ -266,9 +284,11 @@ public final class EpochExecutor {
       long logged = System.nanoTime();
       durations.put("offsetLog", millis(planned, logged));
       long activityBefore = stages.activity();
-      runStages(splits, processingTime, endProcessingTime, finished);
+      sinkCommitNanos.reset();
+      runStages(splits, processingTime, endProcessingTime, finished, replaying);
       long processed = System.nanoTime();
       durations.put("process", millis(logged, processed));
+      durations.put("sinkCommit", TimeUnit.NANOSECONDS.toMillis(sinkCommitNanos.sum()));
       long stateBytes = 0;
       if (log != null) {
         byte[] snapshot =
@@ -328,6 +348,7 @@ public final class EpochExecutor {
         throws Exception {
       ObjectNode node = JsonNodeFactory.instance.objectNode();
       node.put("epoch", epoch);
+      node.put("parallelism", stages.parallelism());
       node.put("processingTime", processingTime.getMillis());
       node.put("endProcessingTime", endProcessingTime.getMillis());
       ObjectNode perSource = node.putObject("sources");
@@ -423,7 +444,8 @@ public final class EpochExecutor {
         Map<Stage, List<?>> splits,
         Instant processingTime,
         Instant endProcessingTime,
-        boolean finished)
+        boolean finished,
+        boolean replaying)
         throws Exception {
       LOG.debug("Epoch {}: processing time {}, sources finished {}", epoch, processingTime, finished);
       Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
@@ -433,12 +455,25 @@ public final class EpochExecutor {
         if (stage.source() != null) {
           List<?> stageSplits = splits.get(stage);
           if (!stageSplits.isEmpty()) {
-            EpochContext context =
-                new EpochContext(false, watermark, processingTime, endProcessingTime, null, null);
-            stages.runStage(stage, exchanges, sideInputs, stageSplits, p -> context, false);
+            stages.runStage(
+                stage,
+                exchanges,
+                sideInputs,
+                stageSplits,
+                p ->
+                    new EpochContext(
+                        false,
+                        watermark,
+                        processingTime,
+                        endProcessingTime,
+                        null,
+                        null,
+                        infoOf(p, replaying)),
+                false);
           }
         } else {
-          runExchangeStage(stage, exchanges, watermark, processingTime, endProcessingTime);
+          runExchangeStage(
+              stage, exchanges, watermark, processingTime, endProcessingTime, replaying);
         }
         for (PCollectionView<?> view : stage.producedViews()) {
           sideInputs.setWatermark(view, outputWatermarks.get(stage));
@@ -455,7 +490,8 @@ public final class EpochExecutor {
         Map<ExchangeSpec, Exchange> exchanges,
         Instant watermark,
         Instant processingTime,
-        Instant endProcessingTime)
+        Instant endProcessingTime,
+        boolean replaying)
         throws Exception {
       boolean keyed = stage.inputExchange().isKeyed();
       KeyedStateStore[] stores = keyed ? storesOf(stage) : null;
@@ -474,7 +510,8 @@ public final class EpochExecutor {
                   processingTime,
                   endProcessingTime,
                   stores == null ? null : stores[p],
-                  pushback == null ? null : pushback.get(p)),
+                  pushback == null ? null : pushback.get(p),
+                  infoOf(p, replaying)),
           keyed || retry);
       Instant output = stores == null ? watermark : earliest(watermark, stores);
       if (stores != null) {
@@ -483,6 +520,14 @@ public final class EpochExecutor {
         }
       }
       outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
+    }
+
+    /** The epoch as partition {@code p}'s sinks see it; null if the run is not checkpointed. */
+    private io.beamline.sdk.io.EpochInfo infoOf(int p, boolean replaying) {
+      return log == null
+          ? null
+          : new io.beamline.sdk.io.EpochInfo(
+              log.runId(), epoch, p, stages.parallelism(), replaying, sinkCommitNanos);
     }
 
     KeyedStateStore[] storesOf(Stage stage) {

@@ -27,6 +27,11 @@ final class StageTask implements Callable<TaskContext> {
 
   @Override
   public TaskContext call() throws Exception {
+    io.beamline.sdk.io.EpochInfo info = context.epoch().info();
+    return info == null ? execute() : io.beamline.sdk.io.EpochInfo.runWith(info, this::execute);
+  }
+
+  private TaskContext execute() throws Exception {
     List<Operator> operators = new ArrayList<>();
     Exception failure = null;
     try {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.beamline.sdk.io.OffsetRangeReader;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
@@ -59,6 +60,8 @@ final class UnboundedEpochSource implements EpochSource {
     @Nullable CheckpointMark toFinalize;
     long records;
     Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    /** The reader had nothing to read at the end of the epoch ({@link OffsetRangeReader#isIdle}). */
+    boolean idle;
     List<WindowedValue<?>> buffer = new ArrayList<>();
 
     Split(UnboundedSource<Object, CheckpointMark> source) {
@@ -75,6 +78,14 @@ final class UnboundedEpochSource implements EpochSource {
       reader = source.createReader(request.options(), decoded);
       started = false;
       endMark = mark;
+      if (mark == null && reader instanceof OffsetRangeReader) {
+        // Log the resolved start positions ("latest" now), not "from the beginning".
+        endMark = CoderUtils.encodeToByteArray(markCoder, reader.getCheckpointMark());
+      }
+    }
+
+    @Nullable OffsetRangeReader ranges() {
+      return reader instanceof OffsetRangeReader r ? r : null;
     }
 
     /** Reads one record if one is available now; false if none is. */
@@ -95,8 +106,11 @@ final class UnboundedEpochSource implements EpochSource {
       CheckpointMark mark = reader.getCheckpointMark();
       toFinalize = mark;
       endMark = CoderUtils.encodeToByteArray(markCoder, mark);
-      watermark = reader.getWatermark();
+      // Watermarks never go back, even if a re-created reader starts lower than its predecessor.
+      Instant readerWatermark = reader.getWatermark();
+      watermark = readerWatermark.isAfter(watermark) ? readerWatermark : watermark;
       finished = !watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      idle = ranges() != null && ranges().isIdle();
     }
   }
 
@@ -159,10 +173,15 @@ final class UnboundedEpochSource implements EpochSource {
     return endEpoch(live);
   }
 
-  /** True if every reader ran out of available input before its budget. */
+  /**
+   * True if every reader ran out of available input before its budget: for an {@link
+   * OffsetRangeReader}, if it reports itself idle (it knows its backlog, so a slow fetch or a
+   * source-side cap is not mistaken for the end of the available input).
+   */
   private static boolean allBelowBudget(List<Split> live, long perSplit) {
     for (Split split : live) {
-      if (split.records >= perSplit) {
+      boolean done = split.ranges() != null ? split.ranges().isIdle() : split.records < perSplit;
+      if (!done) {
         return false;
       }
     }
@@ -191,18 +210,27 @@ final class UnboundedEpochSource implements EpochSource {
     return read;
   }
 
+  /**
+   * The minimum of the readers' watermarks, leaving out idle readers (nothing to read: an idle
+   * partition does not hold the watermark back); if every reader is idle, the maximum.
+   */
   @Override
   public Instant watermark() {
-    Instant watermark = BoundedWindow.TIMESTAMP_MAX_VALUE;
     if (splits == null) {
       return BoundedWindow.TIMESTAMP_MIN_VALUE;
     }
+    Instant busy = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    Instant idle = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    boolean anyBusy = false;
     for (Split split : splits) {
-      if (split.watermark.isBefore(watermark)) {
-        watermark = split.watermark;
+      if (split.idle) {
+        idle = split.watermark.isAfter(idle) ? split.watermark : idle;
+      } else {
+        anyBusy = true;
+        busy = split.watermark.isBefore(busy) ? split.watermark : busy;
       }
     }
-    return watermark;
+    return anyBusy ? busy : idle;
   }
 
   @Override
@@ -245,7 +273,7 @@ final class UnboundedEpochSource implements EpochSource {
   }
 
   @Override
-  public ObjectNode offsets() {
+  public ObjectNode offsets() throws IOException {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("kind", "unbounded");
     node.put("source", stepName);
@@ -257,8 +285,32 @@ final class UnboundedEpochSource implements EpochSource {
       s.put("records", split.records);
       s.put("end", split.endMark == null ? null : BASE64.encodeToString(split.endMark));
       s.put("watermark", split.watermark.getMillis());
+      OffsetRangeReader ranges = split.ranges();
+      if (ranges != null) {
+        s.put("idle", split.idle);
+        s.set("range", rangeOf(ranges, split.startMark, split.endMark));
+      }
     }
     return node;
+  }
+
+  /** Per partition, {@code [start, end)} offsets: the explicit range of the epoch, for people. */
+  private ObjectNode rangeOf(
+      OffsetRangeReader ranges, byte @Nullable [] startMark, byte @Nullable [] endMark)
+      throws IOException {
+    ObjectNode range = JsonNodeFactory.instance.objectNode();
+    java.util.Map<String, Long> start =
+        startMark == null
+            ? java.util.Map.of()
+            : ranges.positions(CoderUtils.decodeFromByteArray(markCoder, startMark));
+    java.util.Map<String, Long> end =
+        endMark == null
+            ? java.util.Map.of()
+            : ranges.positions(CoderUtils.decodeFromByteArray(markCoder, endMark));
+    for (java.util.Map.Entry<String, Long> e : new java.util.TreeMap<>(end).entrySet()) {
+      range.putArray(e.getKey()).add(start.getOrDefault(e.getKey(), e.getValue())).add(e.getValue());
+    }
+    return range;
   }
 
   @Override
@@ -272,12 +324,21 @@ final class UnboundedEpochSource implements EpochSource {
       split.records = 0;
       split.buffer = new ArrayList<>();
       split.startMark = split.endMark;
-      while (split.records < records) {
-        if (!split.readOne()) {
-          if (Thread.interrupted()) {
-            throw new InterruptedException("cancelled while replaying " + stepName);
+      OffsetRangeReader ranges = split.ranges();
+      JsonNode end = logged.get(i).path("end");
+      if (ranges != null && !end.isNull() && !end.isMissingNode()) {
+        // Exactly the logged range per partition, however the partitions interleave this time.
+        ranges.limitTo(CoderUtils.decodeFromByteArray(markCoder, BASE64_DECODER.decode(end.asText())));
+        while (!ranges.reachedLimit()) {
+          if (!split.readOne()) {
+            waitForReplayedRecords();
           }
-          TimeUnit.MILLISECONDS.sleep(1); // the logged records exist; wait for the reader
+        }
+      } else {
+        while (split.records < records) {
+          if (!split.readOne()) {
+            waitForReplayedRecords();
+          }
         }
       }
       live.add(split);
@@ -285,11 +346,25 @@ final class UnboundedEpochSource implements EpochSource {
     List<?> read = endEpoch(live);
     for (int i = 0; i < splits.size(); i++) {
       // The watermark of a replayed epoch is the logged one, not the re-created reader's.
-      splits.get(i).watermark = new Instant(logged.get(i).path("watermark").asLong());
-      splits.get(i).finished =
-          !splits.get(i).watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      restoreWatermark(splits.get(i), logged.get(i));
+      if (splits.get(i).ranges() != null) {
+        splits.get(i).ranges().limitTo(null);
+      }
     }
     return read;
+  }
+
+  private void waitForReplayedRecords() throws InterruptedException {
+    if (Thread.interrupted()) {
+      throw new InterruptedException("cancelled while replaying " + stepName);
+    }
+    TimeUnit.MILLISECONDS.sleep(1); // the logged records exist; wait for the reader
+  }
+
+  private static void restoreWatermark(Split split, JsonNode logged) {
+    split.watermark = new Instant(logged.path("watermark").asLong());
+    split.finished = !split.watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    split.idle = logged.path("idle").asBoolean(false);
   }
 
   @Override
@@ -297,9 +372,7 @@ final class UnboundedEpochSource implements EpochSource {
     restoreSplits(offsets, request, "end");
     JsonNode logged = offsets.path("splits");
     for (int i = 0; i < splits.size(); i++) {
-      Split split = splits.get(i);
-      split.watermark = new Instant(logged.get(i).path("watermark").asLong());
-      split.finished = !split.watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      restoreWatermark(splits.get(i), logged.get(i));
     }
   }
 

@@ -1,0 +1,390 @@
+package io.beamline.io.kafka;
+
+import io.beamline.sdk.io.OffsetRangeReader;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.OptionalLong;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/**
+ * Reads the partitions one {@link KafkaSource} split owns, with one assigned (never subscribed)
+ * {@code read_committed} consumer.
+ *
+ * <ul>
+ *   <li><b>Positions</b>: per partition, the offset of the next record to hand out — the first
+ *       buffered record's offset, or the consumer's position once the partition's buffer is empty
+ *       (which skips transaction markers and aborted records: offsets have gaps).
+ *   <li><b>Ranges</b>: under {@link #limitTo} a partition stops at its end position; what was
+ *       fetched beyond it stays buffered for later epochs.
+ *   <li><b>Watermark</b>: per partition, the largest event time seen minus the allowed
+ *       out-of-orderness; the reader's watermark is the minimum over partitions that are not idle
+ *       (nothing buffered and no lag), or the maximum if all are idle.
+ *   <li><b>Budget</b>: at most {@code maxRecordsPerEpoch / numSplits} records between two
+ *       checkpoint marks (the runner takes a mark at the end of every epoch).
+ *   <li><b>New partitions</b> of the topics (or matching the pattern) are looked for every {@code
+ *       partitionDiscoveryIntervalMillis} and read from their earliest offset.
+ * </ul>
+ */
+final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceRecord<K, V>>
+    implements OffsetRangeReader {
+  private static final Duration POLL_WITH_BACKLOG = Duration.ofMillis(50);
+
+  private final KafkaSource<K, V> source;
+  private final ReadSpec<K, V> spec;
+  private final Consumer<byte[], byte[]> consumer;
+  private final Deserializer<K> keyDeserializer;
+  private final Deserializer<V> valueDeserializer;
+  private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers =
+      new LinkedHashMap<>();
+  private final Map<TopicPartition, Long> maxEventTime = new HashMap<>();
+  private final long budgetPerMark;
+  private @Nullable Map<TopicPartition, Long> limit;
+  private @Nullable SourceRecord<K, V> current;
+  private Instant currentTimestamp = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private long sinceMark;
+  private long lastDiscoveryNanos;
+  private int roundRobin;
+  private double averageRecordBytes = 100;
+
+  KafkaReader(KafkaSource<K, V> source, @Nullable KafkaCheckpointMark mark) {
+    this.source = source;
+    this.spec = source.spec;
+    this.consumer =
+        new KafkaConsumer<>(
+            spec.consumerConfig("beamline-kafka-reader-" + source.splitIndex + "-of-"
+                + source.numSplits));
+    this.keyDeserializer = newDeserializer(spec.keyDeserializer, true);
+    this.valueDeserializer = newDeserializer(spec.valueDeserializer, false);
+    this.budgetPerMark =
+        spec.maxRecordsPerEpoch == Long.MAX_VALUE
+            ? Long.MAX_VALUE
+            : Math.max(1, spec.maxRecordsPerEpoch / source.numSplits);
+    List<TopicPartition> owned = source.owned(source.partitionsOf(consumer));
+    Map<TopicPartition, Long> start = new HashMap<>();
+    if (mark != null) {
+      mark.positions.forEach((name, offset) -> start.put(parse(name), offset));
+    }
+    for (TopicPartition p : start.keySet()) {
+      if (!owned.contains(p)) {
+        owned.add(p); // a partition of the mark that is gone from the listing: keep its position
+      }
+    }
+    assign(owned, start, mark == null ? spec.startingOffsets : KafkaIO.StartingOffsets.EARLIEST);
+    lastDiscoveryNanos = System.nanoTime();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> Deserializer<T> newDeserializer(
+      @Nullable Class<? extends Deserializer<T>> type, boolean isKey) {
+    try {
+      Deserializer<T> d = (Deserializer<T>) type.getDeclaredConstructor().newInstance();
+      d.configure(spec.consumerConfig, isKey);
+      return d;
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException("Cannot instantiate deserializer " + type, e);
+    }
+  }
+
+  /** Adds partitions to the assignment, positioned at {@code start} or by {@code otherwise}. */
+  private void assign(
+      List<TopicPartition> partitions,
+      Map<TopicPartition, Long> start,
+      KafkaIO.StartingOffsets otherwise) {
+    List<TopicPartition> added = new ArrayList<>();
+    for (TopicPartition p : partitions) {
+      if (!buffers.containsKey(p)) {
+        buffers.put(p, new ArrayDeque<>());
+        added.add(p);
+      }
+    }
+    if (added.isEmpty()) {
+      return;
+    }
+    consumer.assign(new ArrayList<>(buffers.keySet()));
+    List<TopicPartition> toEarliest = new ArrayList<>();
+    List<TopicPartition> toLatest = new ArrayList<>();
+    for (TopicPartition p : added) {
+      Long offset = start.get(p);
+      if (offset == null && otherwise == KafkaIO.StartingOffsets.SPECIFIC) {
+        offset = spec.explicitStartingOffsets.get(name(p));
+      }
+      if (offset != null) {
+        consumer.seek(p, offset);
+      } else if (otherwise == KafkaIO.StartingOffsets.LATEST) {
+        toLatest.add(p);
+      } else {
+        toEarliest.add(p);
+      }
+    }
+    // an empty list would mean every assigned partition
+    if (!toEarliest.isEmpty()) {
+      consumer.seekToBeginning(toEarliest);
+    }
+    if (!toLatest.isEmpty()) {
+      consumer.seekToEnd(toLatest);
+    }
+    for (TopicPartition p : added) {
+      consumer.position(p); // resolve now, so that the first mark is explicit
+    }
+  }
+
+  static String name(TopicPartition p) {
+    return p.topic() + "-" + p.partition();
+  }
+
+  static TopicPartition parse(String name) {
+    int dash = name.lastIndexOf('-');
+    return new TopicPartition(name.substring(0, dash), Integer.parseInt(name.substring(dash + 1)));
+  }
+
+  @Override
+  public boolean start() throws IOException {
+    return advance();
+  }
+
+  @Override
+  public boolean advance() throws IOException {
+    discoverPartitions();
+    while (true) {
+      if (limit == null && sinceMark >= budgetPerMark) {
+        return false;
+      }
+      ConsumerRecord<byte[], byte[]> next = nextBuffered();
+      if (next != null) {
+        emit(next);
+        return true;
+      }
+      if (limit != null && reachedLimit()) {
+        return false;
+      }
+      if (!poll()) {
+        return false;
+      }
+    }
+  }
+
+  /** The next buffered record below the limit, taking partitions in turn. */
+  private @Nullable ConsumerRecord<byte[], byte[]> nextBuffered() {
+    List<TopicPartition> partitions = new ArrayList<>(buffers.keySet());
+    for (int i = 0; i < partitions.size(); i++) {
+      TopicPartition p = partitions.get((roundRobin + i) % partitions.size());
+      ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = buffers.get(p);
+      ConsumerRecord<byte[], byte[]> head = buffer.peek();
+      if (head != null && (limit == null || head.offset() < limit.getOrDefault(p, 0L))) {
+        roundRobin = (roundRobin + i + 1) % partitions.size();
+        return buffer.poll();
+      }
+    }
+    return null;
+  }
+
+  /** Fetches; waits up to 50 ms if some partition has records to fetch. False if none came. */
+  private boolean poll() {
+    ConsumerRecords<byte[], byte[]> records =
+        consumer.poll(hasBacklog() ? POLL_WITH_BACKLOG : Duration.ZERO);
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      buffers.get(new TopicPartition(r.topic(), r.partition())).add(r);
+    }
+    return !records.isEmpty();
+  }
+
+  private boolean hasBacklog() {
+    if (limit != null) {
+      return true;
+    }
+    for (TopicPartition p : buffers.keySet()) {
+      OptionalLong lag = consumer.currentLag(p);
+      if (lag.isEmpty() || lag.getAsLong() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void emit(ConsumerRecord<byte[], byte[]> r) {
+    sinceMark++;
+    int bytes = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+    averageRecordBytes = 0.99 * averageRecordBytes + 0.01 * bytes;
+    TopicPartition p = new TopicPartition(r.topic(), r.partition());
+    K key;
+    V value;
+    try {
+      key = r.key() == null ? null : keyDeserializer.deserialize(r.topic(), r.headers(), r.key());
+      value =
+          r.value() == null ? null : valueDeserializer.deserialize(r.topic(), r.headers(), r.value());
+    } catch (RuntimeException e) {
+      current =
+          new SourceRecord<>(
+              null,
+              new DeadLetter(
+                  r.topic(), r.partition(), r.offset(), r.timestamp(),
+                  e.getClass().getName() + ": " + e.getMessage(), r.key(), r.value()));
+      currentTimestamp = new Instant(r.timestamp());
+      return;
+    }
+    KafkaRecord<K, V> record =
+        new KafkaRecord<>(r.topic(), r.partition(), r.offset(), r.timestamp(), key, value);
+    Instant eventTime =
+        spec.timestampFn == null ? new Instant(r.timestamp()) : spec.timestampFn.apply(record);
+    current = new SourceRecord<>(record, null);
+    currentTimestamp = eventTime;
+    maxEventTime.merge(p, eventTime.getMillis(), Math::max);
+  }
+
+  private void discoverPartitions() {
+    long now = System.nanoTime();
+    if (now - lastDiscoveryNanos < spec.partitionDiscoveryIntervalMillis * 1_000_000L) {
+      return;
+    }
+    lastDiscoveryNanos = now;
+    assign(source.owned(source.partitionsOf(consumer)), Map.of(), KafkaIO.StartingOffsets.EARLIEST);
+  }
+
+  @Override
+  public SourceRecord<K, V> getCurrent() {
+    if (current == null) {
+      throw new NoSuchElementException();
+    }
+    return current;
+  }
+
+  @Override
+  public Instant getCurrentTimestamp() {
+    return currentTimestamp;
+  }
+
+  @Override
+  public Instant getWatermark() {
+    long busy = Long.MAX_VALUE;
+    long idle = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+    boolean anyBusy = false;
+    for (TopicPartition p : buffers.keySet()) {
+      Long max = maxEventTime.get(p);
+      long watermark =
+          max == null
+              ? BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis()
+              : max - spec.maxOutOfOrdernessMillis;
+      if (isIdle(p)) {
+        idle = Math.max(idle, watermark);
+      } else {
+        anyBusy = true;
+        busy = Math.min(busy, watermark);
+      }
+    }
+    return new Instant(anyBusy ? busy : idle);
+  }
+
+  private boolean isIdle(TopicPartition p) {
+    OptionalLong lag = consumer.currentLag(p);
+    return buffers.get(p).isEmpty() && lag.isPresent() && lag.getAsLong() == 0;
+  }
+
+  @Override
+  public boolean isIdle() {
+    for (TopicPartition p : buffers.keySet()) {
+      if (!isIdle(p)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public KafkaCheckpointMark getCheckpointMark() {
+    sinceMark = 0;
+    Map<String, Long> positions = new HashMap<>();
+    for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> e :
+        buffers.entrySet()) {
+      ConsumerRecord<byte[], byte[]> head = e.getValue().peek();
+      positions.put(name(e.getKey()), head != null ? head.offset() : consumer.position(e.getKey()));
+    }
+    return new KafkaCheckpointMark(positions);
+  }
+
+  @Override
+  public void limitTo(@Nullable CheckpointMark endMark) {
+    if (endMark == null) {
+      limit = null;
+      return;
+    }
+    Map<TopicPartition, Long> l = new HashMap<>();
+    List<TopicPartition> missing = new ArrayList<>();
+    ((KafkaCheckpointMark) endMark)
+        .positions.forEach(
+            (name, offset) -> {
+              TopicPartition p = parse(name);
+              l.put(p, offset);
+              if (!buffers.containsKey(p)) {
+                missing.add(p);
+              }
+            });
+    assign(missing, Map.of(), KafkaIO.StartingOffsets.EARLIEST);
+    limit = l;
+  }
+
+  @Override
+  public boolean reachedLimit() {
+    if (limit == null) {
+      return false;
+    }
+    for (Map.Entry<TopicPartition, Long> e : limit.entrySet()) {
+      if (position(e.getKey()) < e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The next offset this reader hands out for {@code p}. */
+  private long position(TopicPartition p) {
+    ConsumerRecord<byte[], byte[]> head = buffers.get(p).peek();
+    return head != null ? head.offset() : consumer.position(p);
+  }
+
+  @Override
+  public Map<String, Long> positions(CheckpointMark mark) {
+    return ((KafkaCheckpointMark) mark).positions;
+  }
+
+  @Override
+  public long getSplitBacklogBytes() {
+    long records = 0;
+    for (TopicPartition p : buffers.keySet()) {
+      OptionalLong lag = consumer.currentLag(p);
+      if (lag.isEmpty()) {
+        return BACKLOG_UNKNOWN;
+      }
+      records += lag.getAsLong() + buffers.get(p).size();
+    }
+    return (long) (records * averageRecordBytes);
+  }
+
+  @Override
+  public UnboundedSource<SourceRecord<K, V>, ?> getCurrentSource() {
+    return source;
+  }
+
+  @Override
+  public void close() {
+    keyDeserializer.close();
+    valueDeserializer.close();
+    consumer.close(Duration.ofSeconds(5));
+  }
+}

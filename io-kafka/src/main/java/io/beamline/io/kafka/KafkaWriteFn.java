@@ -1,0 +1,296 @@
+package io.beamline.io.kafka;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.beamline.sdk.internal.checkpoint.CrashPoints;
+import io.beamline.sdk.io.EpochInfo;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.KV;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.Serializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one bundle to Kafka. In exactly-once mode inside a checkpointed Beamline run ({@link
+ * EpochInfo#current()} present) each bundle is epoch N of one shard and becomes one Kafka
+ * transaction of the shard's fixed {@code transactional.id = prefix-shard}:
+ *
+ * <ol>
+ *   <li>on the shard's first use in this process, {@code initTransactions()} fences any older
+ *       producer of the id and aborts its open transaction, then the shard's marker is read;
+ *   <li>if the marker says epoch N of this run is committed (a replay after a crash between the
+ *       Kafka commit and {@code commits/N}), the bundle is dropped;
+ *   <li>otherwise the records are sent in a transaction that also commits the marker {@code
+ *       (runId, N)} — group {@code prefix-marker-shard}, offset N on partition 0 of the output
+ *       topic, via {@code sendOffsetsToTransaction} — and is committed in {@code @FinishBundle},
+ *       before the runner writes {@code commits/N}.
+ * </ol>
+ *
+ * <p>This is the protocol of Beam's {@code KafkaExactlyOnceSink} with the runner's epoch as the
+ * sequence number ({@code ../shared/research/exactly-once.md} §1.4, §6.1). Producers are kept in
+ * a static cache across bundles, since {@code initTransactions()} costs hundreds of milliseconds.
+ *
+ * <p>Outside a checkpointed Beamline run there is no epoch to mark: each bundle is then one
+ * transaction of a producer with a random id — atomic, but a retried bundle is written again.
+ */
+final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaWriteFn.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Testing only: {@code -Dbeamline.kafka.ignoreReplayMarker=true} makes the sink forget its
+   * markers, so the crash test can show that without them replayed epochs are duplicated.
+   */
+  private static final boolean IGNORE_MARKER = Boolean.getBoolean("beamline.kafka.ignoreReplayMarker");
+  /** Shard writers by bootstrap servers and transactional id; live for the process. */
+  private static final Map<String, ShardWriter> WRITERS = new ConcurrentHashMap<>();
+
+  private final WriteSpec<K, V> spec;
+  private final Counter written = Metrics.counter(KafkaWriteFn.class, "recordsWritten");
+  private final Counter skipped = Metrics.counter(KafkaWriteFn.class, "recordsSkippedOnReplay");
+  private transient @Nullable ShardWriter writer;
+  private transient @Nullable EpochInfo epoch;
+  private transient boolean skipBundle;
+  private transient long bundleRecords;
+
+  KafkaWriteFn(WriteSpec<K, V> spec) {
+    this.spec = spec;
+  }
+
+  @StartBundle
+  public void startBundle() {
+    writer = null;
+    skipBundle = false;
+    bundleRecords = 0;
+    epoch = spec.exactlyOnce ? EpochInfo.current().orElse(null) : null;
+  }
+
+  @ProcessElement
+  public void processElement(@Element KV<K, V> element, ProcessContext context) throws Exception {
+    if (writer == null) {
+      writer = openBundle();
+    }
+    if (skipBundle) {
+      skipped.inc();
+      return;
+    }
+    Long timestamp = spec.useInputTimestamp ? context.timestamp().getMillis() : null;
+    ShardWriter w = writer;
+    w.producer.send(
+        new ProducerRecord<>(spec.topic, null, timestamp, element.getKey(), element.getValue()),
+        (metadata, error) -> {
+          if (error != null) {
+            w.sendError = error;
+          }
+        });
+    bundleRecords++;
+  }
+
+  /** Picks the bundle's shard writer, and begins its transaction unless the epoch is done. */
+  private ShardWriter openBundle() throws Exception {
+    if (!spec.exactlyOnce) {
+      return WRITERS.computeIfAbsent(
+          spec.bootstrapServers + "/at-least-once/" + spec.topic, id -> new ShardWriter(spec, null));
+    }
+    if (epoch == null) {
+      ShardWriter w = new ShardWriter(spec, spec.transactionalIdPrefix + "-" + UUID.randomUUID());
+      w.init(null);
+      w.producer.beginTransaction();
+      return w;
+    }
+    String id = spec.transactionalIdPrefix + "-" + epoch.shard();
+    ShardWriter w = WRITERS.computeIfAbsent(spec.bootstrapServers + "/" + id, k -> new ShardWriter(spec, id));
+    w.init(epoch.runId());
+    if (epoch.epoch() <= w.committedEpoch) {
+      LOG.info(
+          "{}: {} is already committed to Kafka (marker {}); dropping its replayed output",
+          id, epoch, w.committedEpoch);
+      skipBundle = true;
+    } else {
+      w.producer.beginTransaction();
+    }
+    return w;
+  }
+
+  @FinishBundle
+  public void finishBundle() throws Exception {
+    ShardWriter w = writer;
+    if (w == null || skipBundle) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      if (!spec.exactlyOnce) {
+        w.producer.flush();
+        w.throwSendError();
+      } else {
+        w.producer.flush();
+        w.throwSendError();
+        if (epoch != null) {
+          w.producer.sendOffsetsToTransaction(
+              Map.of(
+                  new TopicPartition(spec.topic, 0),
+                  new OffsetAndMetadata(epoch.epoch(), marker(epoch))),
+              new ConsumerGroupMetadata(w.markerGroup()));
+        }
+        if (epoch != null) {
+          CrashPoints.reached("sinkBeforeCommit", epoch.epoch());
+        }
+        w.producer.commitTransaction();
+        if (epoch != null) {
+          w.committedEpoch = epoch.epoch();
+          CrashPoints.reached("sinkAfterCommit", epoch.epoch());
+        } else {
+          w.close();
+        }
+      }
+      written.inc(bundleRecords);
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      w.discard();
+      throw new IllegalStateException(
+          "transactional.id "
+              + w.transactionalId
+              + " was taken over by a newer producer (another instance of this job, or a"
+              + " restart); this attempt stops so that the newer one owns the shard",
+          e);
+    } catch (Exception e) {
+      w.discard(); // the transaction's outcome is unknown: a restart fences it and reads the marker
+      throw e;
+    } finally {
+      if (epoch != null) {
+        epoch.addSinkCommitNanos(System.nanoTime() - start);
+      }
+    }
+  }
+
+  private static String marker(EpochInfo epoch) {
+    return JSON.createObjectNode()
+        .put("runId", epoch.runId())
+        .put("epoch", epoch.epoch())
+        .toString();
+  }
+
+  /** One shard's producer and what it knows of the shard's committed epochs. */
+  static final class ShardWriter {
+    final WriteSpec<?, ?> spec;
+    final @Nullable String transactionalId;
+    final Producer<Object, Object> producer;
+    long committedEpoch = -1;
+    boolean initialized;
+    volatile @Nullable Exception sendError;
+
+    @SuppressWarnings("unchecked")
+    ShardWriter(WriteSpec<?, ?> spec, @Nullable String transactionalId) {
+      this.spec = spec;
+      this.transactionalId = transactionalId;
+      Map<String, Object> config = new HashMap<>(spec.producerConfig);
+      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers);
+      config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+      config.put(ProducerConfig.ACKS_CONFIG, "all");
+      if (transactionalId != null) {
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) spec.transactionTimeoutMillis);
+      }
+      this.producer =
+          new KafkaProducer<>(
+              config,
+              (Serializer<Object>) newSerializer(spec.keySerializer, config, true),
+              (Serializer<Object>) newSerializer(spec.valueSerializer, config, false));
+    }
+
+    private static Serializer<?> newSerializer(
+        Class<? extends Serializer<?>> type, Map<String, Object> config, boolean isKey) {
+      try {
+        Serializer<?> s = type.getDeclaredConstructor().newInstance();
+        s.configure(config, isKey);
+        return s;
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalArgumentException("Cannot instantiate serializer " + type, e);
+      }
+    }
+
+    String markerGroup() {
+      return spec.transactionalIdPrefix + "-marker-" + transactionalId.substring(transactionalId.lastIndexOf('-') + 1);
+    }
+
+    /**
+     * Fences older producers of the id (aborting their open transaction), then reads the shard's
+     * marker: the last epoch of run {@code runId} committed to Kafka.
+     */
+    synchronized void init(@Nullable String runId) throws Exception {
+      if (initialized) {
+        return;
+      }
+      producer.initTransactions();
+      initialized = true;
+      if (runId == null) {
+        return;
+      }
+      committedEpoch = -1;
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers))) {
+        Map<TopicPartition, OffsetAndMetadata> offsets =
+            admin
+                .listConsumerGroupOffsets(
+                    markerGroup(), new ListConsumerGroupOffsetsOptions().requireStable(true))
+                .partitionsToOffsetAndMetadata()
+                .get();
+        OffsetAndMetadata marker = offsets.get(new TopicPartition(spec.topic, 0));
+        if (marker != null && IGNORE_MARKER) {
+          LOG.warn("{}: replay marker ignored (beamline.kafka.ignoreReplayMarker): replayed epochs"
+              + " are written again", transactionalId);
+        } else if (marker != null) {
+          JsonNode node = JSON.readTree(marker.metadata());
+          if (runId.equals(node.path("runId").asText())) {
+            committedEpoch = node.path("epoch").asLong();
+          } else {
+            LOG.info(
+                "{}: marker of another run ({}) ignored: this is a new run ({})",
+                transactionalId, node.path("runId").asText(), runId);
+          }
+        }
+      } catch (ExecutionException e) {
+        throw new KafkaException("Cannot read the marker of " + markerGroup(), e.getCause());
+      }
+      LOG.info("{}: ready, last committed epoch of run {}: {}", transactionalId, runId, committedEpoch);
+    }
+
+    void throwSendError() throws Exception {
+      Exception e = sendError;
+      if (e != null) {
+        sendError = null;
+        throw e;
+      }
+    }
+
+    /** Drops a producer whose transaction state is unknown; the next use creates a new one. */
+    void discard() {
+      WRITERS.values().remove(this);
+      close();
+    }
+
+    void close() {
+      producer.close(java.time.Duration.ZERO);
+    }
+  }
+}
