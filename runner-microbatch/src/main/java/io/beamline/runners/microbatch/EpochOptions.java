@@ -41,7 +41,8 @@ final class EpochOptions {
 
   /**
    * The epoch configuration of a run of {@code plan}: checkpointed in {@code --checkpointDir}, or
-   * by default in {@code ./beamline-checkpoints/<jobName>} if the plan reads an unbounded source.
+   * by default in {@code ./beamline-checkpoints/<jobName or appName>} (see {@link
+   * #defaultDirectoryName}) if the plan reads an unbounded source.
    *
    * @throws IllegalArgumentException if a checkpoint directory is asked for a plan that cannot be
    *     checkpointed (one driven by a TestStream)
@@ -67,8 +68,7 @@ final class EpochOptions {
       }
       checkpointDir = Path.of(options.getCheckpointDir());
     } else if (unbounded && uncheckpointable == null) {
-      checkpointDir =
-          Path.of("beamline-checkpoints", options.as(ApplicationNameOptions.class).getJobName());
+      checkpointDir = Path.of("beamline-checkpoints", defaultDirectoryName(options));
     }
     return new EpochConfig(
         parseInterval(options.getBatchInterval()),
@@ -81,6 +81,21 @@ final class EpochOptions {
             ? EpochConfig.StateBackend.ROCKSDB
             : EpochConfig.StateBackend.HEAP);
   }
+
+  /**
+   * The job's name if it was given ({@code --jobName}); otherwise the application name (the main
+   * class's simple name), because the job name Beam makes up ({@code
+   * <app>-<user>-<MMddHHmmss>-<random>}) differs on every run and a restart would never find its
+   * checkpoint.
+   */
+  static String defaultDirectoryName(MicroBatchPipelineOptions options) {
+    ApplicationNameOptions names = options.as(ApplicationNameOptions.class);
+    String jobName = names.getJobName();
+    return GENERATED_JOB_NAME.matcher(jobName).matches() ? names.getAppName() : jobName;
+  }
+
+  /** Beam's {@code JobNameFactory}: {@code app-user-MMddHHmmss-<hex>}. */
+  private static final Pattern GENERATED_JOB_NAME = Pattern.compile(".+-\\d{10}-[0-9a-f]+");
 
   /**
    * Parses {@code 500ms}, {@code 5s}, {@code 2m}.

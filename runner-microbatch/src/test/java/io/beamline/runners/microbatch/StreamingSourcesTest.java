@@ -52,9 +52,17 @@ public class StreamingSourcesTest {
 
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
 
+  /** Options of a test run; checkpointed in a fresh temporary directory unless one is given. */
   private MicroBatchPipelineOptions options(String... args) {
     MicroBatchPipelineOptions options =
         PipelineOptionsFactory.fromArgs(args).as(MicroBatchPipelineOptions.class);
+    if (options.getCheckpointDir() == null) {
+      try {
+        options.setCheckpointDir(tmp.newFolder().toString());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     options.setRunner(TestMicroBatchRunner.class);
     options.setParallelism(2);
     options.setBatchInterval("20ms");

@@ -141,9 +141,7 @@ public final class EpochExecutor {
 
     void execute() throws Exception {
       Path rocksDbDir =
-          config.stateBackend() == EpochConfig.StateBackend.ROCKSDB
-              ? Files.createTempDirectory("beamline-rocksdb-")
-              : null;
+          config.stateBackend() == EpochConfig.StateBackend.ROCKSDB ? RocksDbDirs.create() : null;
       try {
         restore(rocksDbDir);
         for (; ; epoch++) {
@@ -155,6 +153,13 @@ public final class EpochExecutor {
           }
         }
       } finally {
+        for (EpochSource source : sources.values()) {
+          try {
+            source.close();
+          } catch (Exception e) {
+            LOG.warn("Closing a source failed", e);
+          }
+        }
         if (rocksDb != null) {
           rocksDb.close();
         }

@@ -70,6 +70,9 @@ public interface EpochSource {
    */
   default void committed() throws Exception {}
 
+  /** The run is over: release readers and connections. */
+  default void close() throws Exception {}
+
   /** A bounded source read whole in the first epoch; its watermark is then +∞. */
   static EpochSource readOnce(PlanExecutor executor, SourceSpec source) {
     return new EpochSource() {

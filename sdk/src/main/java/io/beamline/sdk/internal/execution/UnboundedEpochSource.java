@@ -408,4 +408,24 @@ final class UnboundedEpochSource implements EpochSource {
       }
     }
   }
+
+  @Override
+  public void close() throws IOException {
+    if (splits == null) {
+      return;
+    }
+    IOException failure = null;
+    for (Split split : splits) {
+      try {
+        if (split.reader != null) {
+          split.reader.close();
+        }
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
 }
