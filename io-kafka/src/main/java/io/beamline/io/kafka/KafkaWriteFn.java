@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.beamline.sdk.internal.checkpoint.CrashPoints;
 import io.beamline.sdk.io.EpochInfo;
+import io.beamline.sdk.io.EpochTransactional;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * <p>Outside a checkpointed Beamline run there is no epoch to mark: each bundle is then one
  * transaction of a producer with a random id — atomic, but a retried bundle is written again.
  */
-final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> {
+final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTransactional {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaWriteFn.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   /**

@@ -39,6 +39,10 @@ public final class CheckpointLog {
 
   private final Path dir;
   private final String runId;
+  /** Epochs before this one are purged (-1: nothing purged yet in this process). */
+  private long purgedBefore = -1;
+  /** An epoch before the window whose state directory is kept because it is live, or -1. */
+  private long retainedStateEpoch = -1;
 
   private CheckpointLog(Path dir, String runId) {
     this.dir = dir;
@@ -173,17 +177,42 @@ public final class CheckpointLog {
 
   /**
    * Deletes offsets, commits and state of epochs older than the {@code retain} most recent
-   * committed ones (Spark's {@code minBatchesToRetain}).
+   * committed ones (Spark's {@code minBatchesToRetain}), except the state directory of {@code
+   * liveStateEpoch}, which the last commit refers to (a state that did not change is not written
+   * again).
    */
-  public void purge(long lastCommitted, int retain) throws IOException {
+  public void purge(long lastCommitted, int retain, long liveStateEpoch) throws IOException {
     long oldestKept = lastCommitted - Math.max(1, retain) + 1;
+    if (oldestKept <= purgedBefore) {
+      return;
+    }
     for (String log : List.of("offsets", "commits", "state")) {
-      for (long epoch : epochs(log)) {
-        if (epoch < oldestKept) {
-          deleteRecursively(dir.resolve(log).resolve(Long.toString(epoch)));
+      // The first purge of a run lists the directories; later ones delete the epochs that fell
+      // out of the window since, without listing.
+      List<Long> candidates = new ArrayList<>();
+      if (purgedBefore < 0) {
+        candidates.addAll(epochs(log));
+      } else {
+        for (long e = purgedBefore; e < oldestKept; e++) {
+          candidates.add(e);
+        }
+      }
+      for (long epoch : candidates) {
+        if (epoch < oldestKept && !(log.equals("state") && epoch == liveStateEpoch)) {
+          Path path = dir.resolve(log).resolve(Long.toString(epoch));
+          if (Files.exists(path)) {
+            deleteRecursively(path);
+          }
         }
       }
     }
+    if (retainedStateEpoch >= 0
+        && retainedStateEpoch != liveStateEpoch
+        && retainedStateEpoch < oldestKept) {
+      deleteRecursively(stateDir(retainedStateEpoch)); // kept while it was live, now replaced
+    }
+    retainedStateEpoch = liveStateEpoch < oldestKept ? liveStateEpoch : -1;
+    purgedBefore = oldestKept;
   }
 
   public Path offsetsFile(long epoch) {

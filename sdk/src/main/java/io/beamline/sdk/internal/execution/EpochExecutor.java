@@ -1,6 +1,7 @@
 package io.beamline.sdk.internal.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.EpochProgress;
@@ -115,6 +116,9 @@ public final class EpochExecutor {
     private long previousStartNanos;
     private long lateRowsBefore;
     private RocksDbStore rocksDb;
+    /** The last heap state written, and the epoch whose state directory holds it (-1: none). */
+    private byte[] lastHeapState;
+    private long lastHeapStateEpoch = -1;
     /** Time sinks spent committing in the current epoch ({@code EpochInfo#addSinkCommitNanos}). */
     private final java.util.concurrent.atomic.LongAdder sinkCommitNanos =
         new java.util.concurrent.atomic.LongAdder();
@@ -210,9 +214,22 @@ public final class EpochExecutor {
                   + config.stateBackend().name().toLowerCase(java.util.Locale.ROOT)
                   + "; resume with the backend it was written with");
         }
-        StateSnapshots.Time time = snapshots.restore(log.readState(c, StateSnapshots.HEAP));
-        lastProcessingTime = time.processingTime();
-        jumpToEndOfTime = time.jumpToEndOfTime();
+        ObjectNode commit = log.readCommit(c);
+        lastHeapStateEpoch = commit.path("stateEpoch").asLong(c);
+        lastHeapState = log.readState(lastHeapStateEpoch, StateSnapshots.HEAP);
+        snapshots.restore(lastHeapState);
+        JsonNode watermarks = commit.path("watermarks");
+        long[] stageWatermarks = new long[watermarks.size()];
+        for (int i = 0; i < stageWatermarks.length; i++) {
+          stageWatermarks[i] = watermarks.get(i).asLong();
+        }
+        snapshots.restoreWatermarks(
+            new StateSnapshots.Time(
+                new Instant(commit.path("processingTime").asLong()),
+                commit.path("jumpToEndOfTime").asBoolean(),
+                stageWatermarks));
+        lastProcessingTime = new Instant(commit.path("processingTime").asLong());
+        jumpToEndOfTime = commit.path("jumpToEndOfTime").asBoolean();
         ObjectNode offsets = log.readOffsets(c);
         for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
           e.getValue().resumeAfter(sourceOffsets(offsets, e.getKey()), request());
@@ -224,15 +241,16 @@ public final class EpochExecutor {
         if (config.replayUncommittedEpoch()) {
           replay = log.readOffsets(epoch);
           int logged = replay.path("parallelism").asInt(stages.parallelism());
-          if (logged != stages.parallelism()) {
+          if (logged != stages.parallelism() && !plan.transactionalSinks().isEmpty()) {
             throw new CheckpointException(
                 log.offsetsFile(epoch),
                 "Epoch "
                     + epoch
                     + " was started with --parallelism="
                     + logged
-                    + " and must be replayed with it (its sinks' shards are the tasks of that"
-                    + " parallelism); this run asks for --parallelism="
+                    + " and must be replayed with it (the shards of "
+                    + plan.transactionalSinks()
+                    + " are the tasks of that parallelism); this run asks for --parallelism="
                     + stages.parallelism()
                     + ". Restart with --parallelism="
                     + logged
@@ -296,10 +314,13 @@ public final class EpochExecutor {
       durations.put("sinkCommit", TimeUnit.NANOSECONDS.toMillis(sinkCommitNanos.sum()));
       long stateBytes = 0;
       if (log != null) {
-        byte[] snapshot =
-            snapshots.write(new StateSnapshots.Time(lastProcessingTime, jumpToEndOfTime));
-        log.writeState(epoch, StateSnapshots.HEAP, snapshot);
-        stateBytes = snapshot.length;
+        byte[] heap = snapshots.write();
+        stateBytes = heap.length;
+        if (!java.util.Arrays.equals(heap, lastHeapState)) {
+          log.writeState(epoch, StateSnapshots.HEAP, heap);
+          lastHeapState = heap;
+          lastHeapStateEpoch = epoch;
+        }
         if (rocksDb != null) {
           Path target = log.stateDir(epoch).resolve(ROCKSDB);
           if (Files.exists(target)) { // left by an attempt of this epoch before a crash
@@ -311,17 +332,25 @@ public final class EpochExecutor {
       long snapshotted = System.nanoTime();
       durations.put("stateSnapshot", millis(processed, snapshotted));
       if (log != null) {
+        StateSnapshots.Time time = snapshots.time(lastProcessingTime, jumpToEndOfTime);
         ObjectNode commit = JsonNodeFactory.instance.objectNode();
         commit.put("epoch", epoch);
         commit.put("watermark", lowWatermark().getMillis());
         commit.put("stateBackend", config.stateBackend().name());
+        commit.put("stateEpoch", lastHeapStateEpoch);
+        commit.put("processingTime", time.processingTime().getMillis());
+        commit.put("jumpToEndOfTime", time.jumpToEndOfTime());
+        ArrayNode watermarks = commit.putArray("watermarks");
+        for (long w : time.watermarks()) {
+          watermarks.add(w);
+        }
         log.writeCommit(epoch, commit);
       }
       for (EpochSource source : sources.values()) {
         source.committed();
       }
       if (log != null) {
-        log.purge(epoch, config.minEpochsToRetain());
+        log.purge(epoch, config.minEpochsToRetain(), lastHeapStateEpoch);
       }
       long end = System.nanoTime();
       durations.put("commit", millis(snapshotted, end));

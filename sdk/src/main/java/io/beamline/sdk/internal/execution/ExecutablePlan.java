@@ -12,12 +12,22 @@ import java.util.List;
  * @param bounded true if the plan runs as one epoch over bounded input ({@link PlanExecutor}), false
  *     if it runs as a sequence of epochs ({@link EpochExecutor}): streaming was asked for, or a
  *     TestStream drives the pipeline
+ * @param transactionalSinks steps whose DoFn is {@link io.beamline.sdk.io.EpochTransactional}
  */
-public record ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges, boolean bounded) {
+public record ExecutablePlan(
+    List<Stage> stages,
+    List<ExchangeSpec> exchanges,
+    boolean bounded,
+    List<String> transactionalSinks) {
 
   public ExecutablePlan {
     stages = ImmutableList.copyOf(stages);
     exchanges = ImmutableList.copyOf(exchanges);
+    transactionalSinks = ImmutableList.copyOf(transactionalSinks);
+  }
+
+  public ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges, boolean bounded) {
+    this(stages, exchanges, bounded, List.of());
   }
 
   /**

@@ -18,22 +18,51 @@ import org.apache.beam.sdk.values.WindowedValue;
 import org.joda.time.Instant;
 
 /**
- * The heap snapshot of an epoch run after an epoch: processing time, every stage's output
- * watermark, the keyed state and timers of every keyed stage ({@link KeyedStateStore#snapshot}),
- * pushed-back elements, and the contents and watermarks of side-input views. Stages and views are
- * identified by their position in the plan, which the checkpoint's plan fingerprint pins.
+ * The snapshot of an epoch run after an epoch, in two parts. The <b>clocks</b> ({@link Time}:
+ * processing time, the jump flag and every stage's output watermark) change with nearly every epoch
+ * and are small: they go into {@code commits/N}. The <b>heap state</b> — the keyed state and timers
+ * of every keyed stage ({@link KeyedStateStore#snapshot}), pushed-back elements, and the contents
+ * and watermarks of side-input views — goes into {@code state/N/heap}, and only when it differs
+ * from the last one written (a stateless or idle pipeline then writes no state file per epoch).
+ * Stages and views are identified by their position in the plan, which the checkpoint's plan
+ * fingerprint pins.
  *
- * <p>Layout (big-endian, {@link DataOutputStream}): version, processing time, jump flag; per stage
- * in plan order its output watermark (or {@code Long.MIN_VALUE} if none yet), then per keyed stage
- * a flag and its stores, per stage with side inputs a flag and its pushed-back elements, then the
- * views in plan order.
+ * <p>Heap layout (big-endian, {@link DataOutputStream}): version; per stage in plan order a flag
+ * and its keyed stores, a flag and its pushed-back elements; then the views in plan order.
  */
 final class StateSnapshots {
   static final String HEAP = "heap";
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
-  /** The run's clocks, which are part of a snapshot. */
-  record Time(Instant processingTime, boolean jumpToEndOfTime) {}
+  /**
+   * The run's clocks, written to {@code commits/N}.
+   *
+   * @param watermarks every stage's output watermark in plan order, ms ({@code Long.MIN_VALUE}
+   *     for a stage that has none yet)
+   */
+  record Time(Instant processingTime, boolean jumpToEndOfTime, long[] watermarks) {}
+
+  /** The clocks of the run now. */
+  Time time(Instant processingTime, boolean jumpToEndOfTime) {
+    long[] watermarks = new long[plan.stages().size()];
+    int i = 0;
+    for (Stage stage : plan.stages()) {
+      Instant watermark = outputWatermarks.get(stage);
+      watermarks[i++] = watermark == null ? Long.MIN_VALUE : watermark.getMillis();
+    }
+    return new Time(processingTime, jumpToEndOfTime, watermarks);
+  }
+
+  /** Puts logged clocks back: the output watermarks into the run, the rest returned. */
+  void restoreWatermarks(Time time) {
+    int i = 0;
+    for (Stage stage : plan.stages()) {
+      long watermark = time.watermarks()[i++];
+      if (watermark != Long.MIN_VALUE) {
+        outputWatermarks.put(stage, new Instant(watermark));
+      }
+    }
+  }
 
   private final ExecutablePlan plan;
   private final Map<Stage, KeyedStateStore[]> keyedState;
@@ -66,16 +95,10 @@ final class StateSnapshots {
    * @throws IllegalStateException if some state cannot be encoded (its coder fails), naming the
    *     stage
    */
-  byte[] write(Time time) throws IOException {
+  byte[] write() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
     out.writeInt(VERSION);
-    out.writeLong(time.processingTime().getMillis());
-    out.writeBoolean(time.jumpToEndOfTime());
-    for (Stage stage : plan.stages()) {
-      Instant watermark = outputWatermarks.get(stage);
-      out.writeLong(watermark == null ? Long.MIN_VALUE : watermark.getMillis());
-    }
     for (Stage stage : plan.stages()) {
       KeyedStateStore[] stores = keyedState.get(stage);
       out.writeBoolean(stores != null);
@@ -102,23 +125,15 @@ final class StateSnapshots {
   }
 
   /**
-   * Restores a snapshot written by {@link #write} into the run's (empty) structures.
+   * Restores heap state written by {@link #write} into the run's (empty) structures.
    *
-   * @return the run's clocks
    * @throws IOException if the snapshot does not decode
    */
-  Time restore(byte[] snapshot) throws IOException {
+  void restore(byte[] snapshot) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
     int version = in.readInt();
     if (version != VERSION) {
       throw new IOException("Snapshot format version " + version + ", expected " + VERSION);
-    }
-    Time time = new Time(new Instant(in.readLong()), in.readBoolean());
-    for (Stage stage : plan.stages()) {
-      long watermark = in.readLong();
-      if (watermark != Long.MIN_VALUE) {
-        outputWatermarks.put(stage, new Instant(watermark));
-      }
     }
     for (Stage stage : plan.stages()) {
       if (in.readBoolean()) {
@@ -134,7 +149,6 @@ final class StateSnapshots {
       }
     }
     sideInputs.restore(in, views());
-    return time;
   }
 
   @SuppressWarnings("unchecked")

@@ -68,6 +68,7 @@ public final class PipelineTranslator {
   private final Map<PCollection<?>, Stage> producers = new HashMap<>();
   private final List<Stage> stages = new ArrayList<>();
   private final List<ExchangeSpec> exchanges = new ArrayList<>();
+  private final List<String> transactionalSinks = new ArrayList<>();
   private final Map<PCollectionView<?>, Stage> viewProducers = new HashMap<>();
   /** Output of a GroupByKeyIntoKeyedWorkItems → its input, shuffled by ProcessElements. */
   private final Map<PCollection<?>, PCollection<?>> keyedWorkItemInputs = new HashMap<>();
@@ -112,7 +113,8 @@ public final class PipelineTranslator {
     boolean bounded = !streaming && !hasUnboundedPCollection(pipeline);
     PipelineTranslator translator = new PipelineTranslator(pipeline, bounded);
     pipeline.traverseTopologically(translator.new Visitor());
-    return new ExecutablePlan(translator.stages, translator.exchanges, bounded);
+    return new ExecutablePlan(
+        translator.stages, translator.exchanges, bounded, translator.transactionalSinks);
   }
 
   /**
@@ -253,6 +255,9 @@ public final class PipelineTranslator {
     }
     PCollection<?> input = mainInput(application);
     DoFnSpec spec = doFnSpec(node, application, fn, input);
+    if (fn instanceof io.beamline.sdk.io.EpochTransactional) {
+      transactionalSinks.add(node.getFullName());
+    }
     boolean stateful = signature.usesState() || signature.usesTimers();
     if (stateful) {
       if (!(input.getCoder() instanceof KvCoder<?, ?> kvCoder)) {
