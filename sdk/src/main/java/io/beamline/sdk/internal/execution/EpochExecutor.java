@@ -157,12 +157,18 @@ public final class EpochExecutor {
           }
         }
       } finally {
+        // A cancelled run's driver thread is interrupted: clear the flag while closing (readers
+        // such as Kafka's fail to close on an interrupted thread) and set it again after.
+        boolean interrupted = Thread.interrupted();
         for (EpochSource source : sources.values()) {
           try {
             source.close();
           } catch (Exception e) {
             LOG.warn("Closing a source failed", e);
           }
+        }
+        if (interrupted) {
+          Thread.currentThread().interrupt();
         }
         if (rocksDb != null) {
           rocksDb.close();
@@ -282,9 +288,12 @@ public final class EpochExecutor {
         EpochSource source = e.getValue();
         splits.put(
             e.getKey(),
-            replaying
-                ? source.replay(sourceOffsets(replay, e.getKey()), request)
-                : source.nextEpoch(request));
+            stages.withSourceMetrics(
+                e.getKey().source().stepName(),
+                () ->
+                    replaying
+                        ? source.replay(sourceOffsets(replay, e.getKey()), request)
+                        : source.nextEpoch(request)));
         finished &= source.isExhausted();
         caughtUp &= source.caughtUp();
         inputRows += source.lastEpochRecords();

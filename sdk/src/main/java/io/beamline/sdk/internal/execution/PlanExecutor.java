@@ -145,17 +145,27 @@ public final class PlanExecutor {
 
   /** Splits a source, counting metrics reported by {@code split} under the source's step. */
   List<?> split(SourceSpec source) throws Exception {
-    MetricsContainerStepMap splitMetrics = new MetricsContainerStepMap();
-    List<?> splits;
+    return withSourceMetrics(source.stepName(), () -> source.split(options, parallelism));
+  }
+
+  /**
+   * Runs driver-side source work (splitting, an epoch's reads by {@code UnboundedReader}s) with
+   * the metrics it reports counted under the source's step, as a task's would be.
+   */
+  <T> T withSourceMetrics(String stepName, java.util.concurrent.Callable<T> body)
+      throws Exception {
+    MetricsContainerStepMap sourceMetrics = new MetricsContainerStepMap();
+    T result;
     try (Closeable scope =
-        MetricsEnvironment.scopedMetricsContainer(splitMetrics.getContainer(source.stepName()))) {
-      splits = source.split(options, parallelism);
+        MetricsEnvironment.scopedMetricsContainer(sourceMetrics.getContainer(stepName))) {
+      result = body.call();
+    } finally {
+      synchronized (this) {
+        attempted.updateAll(sourceMetrics);
+        committed.updateAll(sourceMetrics);
+      }
     }
-    synchronized (this) {
-      attempted.updateAll(splitMetrics);
-      committed.updateAll(splitMetrics);
-    }
-    return splits;
+    return result;
   }
 
   private TaskContext runInline(StageTask task) throws Exception {

@@ -174,18 +174,30 @@ final class UnboundedEpochSource implements EpochSource {
   }
 
   /**
-   * True if every reader ran out of available input before its budget: for an {@link
-   * OffsetRangeReader}, if it reports itself idle (it knows its backlog, so a slow fetch or a
-   * source-side cap is not mistaken for the end of the available input).
+   * True if every reader ran out of available input before its budget and reports no backlog; for
+   * an {@link OffsetRangeReader}, if it reports itself idle (so a slow fetch or a source-side cap is
+   * not mistaken for the end of the available input).
    */
   private static boolean allBelowBudget(List<Split> live, long perSplit) {
     for (Split split : live) {
-      boolean done = split.ranges() != null ? split.ranges().isIdle() : split.records < perSplit;
+      boolean done =
+          split.ranges() != null
+              ? split.ranges().isIdle()
+              : split.records < perSplit && !knownBacklog(split);
       if (!done) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * True if the reader says it has input left ({@code getSplitBacklogBytes() > 0}): a reader that
+   * fetches in the background returned nothing only because its fetch is still in flight.
+   */
+  private static boolean knownBacklog(Split split) {
+    long backlog = split.reader.getSplitBacklogBytes();
+    return backlog != UnboundedReader.BACKLOG_UNKNOWN && backlog > 0;
   }
 
   private static boolean allFinishedNow(List<UnboundedEpochSource.Split> live) {
@@ -409,19 +421,24 @@ final class UnboundedEpochSource implements EpochSource {
     }
   }
 
+  /** Closes every reader, also when some fail to close; throws the first failure. */
   @Override
-  public void close() throws IOException {
+  public void close() throws Exception {
     if (splits == null) {
       return;
     }
-    IOException failure = null;
+    Exception failure = null;
     for (Split split : splits) {
       try {
         if (split.reader != null) {
           split.reader.close();
         }
-      } catch (IOException e) {
-        failure = failure == null ? e : failure;
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
       }
     }
     if (failure != null) {
