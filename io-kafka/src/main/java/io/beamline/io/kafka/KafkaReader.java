@@ -45,6 +45,10 @@ import org.joda.time.Instant;
 final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceRecord<K, V>>
     implements OffsetRangeReader {
   private static final Duration POLL_WITH_BACKLOG = Duration.ofMillis(50);
+  /** Records handed out between two non-blocking fetches for starved partitions. */
+  private static final int RECORDS_BETWEEN_POLLS = 256;
+  /** A partition with this many records buffered is paused in the consumer. */
+  private static final int MAX_BUFFERED = 10_000;
 
   private final KafkaSource<K, V> source;
   private final ReadSpec<K, V> spec;
@@ -61,6 +65,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   private long sinceMark;
   private long lastDiscoveryNanos;
   private int roundRobin;
+  private int sincePoll;
   private double averageRecordBytes = 100;
 
   KafkaReader(KafkaSource<K, V> source, @Nullable KafkaCheckpointMark mark) {
@@ -166,6 +171,11 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
       if (limit == null && sinceMark >= budgetPerMark) {
         return false;
       }
+      if (++sincePoll >= RECORDS_BETWEEN_POLLS && starvedPartition()) {
+        // A fetch returns one partition's records first: fetch for the others now, so that a
+        // reader of several partitions takes them in turn and none holds the watermark back.
+        fetch(Duration.ZERO);
+      }
       ConsumerRecord<byte[], byte[]> next = nextBuffered();
       if (next != null) {
         emit(next);
@@ -180,7 +190,10 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     }
   }
 
-  /** The next buffered record below the limit, taking partitions in turn. */
+  /**
+   * The next buffered record below the limit, taking partitions in turn (one record each, among
+   * those with records buffered).
+   */
   private @Nullable ConsumerRecord<byte[], byte[]> nextBuffered() {
     List<TopicPartition> partitions = new ArrayList<>(buffers.keySet());
     for (int i = 0; i < partitions.size(); i++) {
@@ -197,12 +210,42 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
 
   /** Fetches; waits up to 50 ms if some partition has records to fetch. False if none came. */
   private boolean poll() {
-    ConsumerRecords<byte[], byte[]> records =
-        consumer.poll(hasBacklog() ? POLL_WITH_BACKLOG : Duration.ZERO);
+    return fetch(hasBacklog() ? POLL_WITH_BACKLOG : Duration.ZERO);
+  }
+
+  /**
+   * One {@code poll}, with partitions whose buffer holds {@link #MAX_BUFFERED} records or more
+   * paused so that memory stays bounded and the fetch goes to the others.
+   */
+  private boolean fetch(Duration timeout) {
+    sincePoll = 0;
+    List<TopicPartition> pause = new ArrayList<>();
+    List<TopicPartition> resume = new ArrayList<>();
+    for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> e :
+        buffers.entrySet()) {
+      (e.getValue().size() >= MAX_BUFFERED ? pause : resume).add(e.getKey());
+    }
+    consumer.pause(pause);
+    consumer.resume(resume);
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(timeout);
     for (ConsumerRecord<byte[], byte[]> r : records) {
       buffers.get(new TopicPartition(r.topic(), r.partition())).add(r);
     }
     return !records.isEmpty();
+  }
+
+  /** A partition with nothing buffered but records to fetch (or an unknown lag). */
+  private boolean starvedPartition() {
+    for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> e :
+        buffers.entrySet()) {
+      if (e.getValue().isEmpty()) {
+        OptionalLong lag = consumer.currentLag(e.getKey());
+        if (lag.isEmpty() || lag.getAsLong() > 0) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private boolean hasBacklog() {

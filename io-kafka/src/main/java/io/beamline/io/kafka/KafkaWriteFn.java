@@ -110,17 +110,17 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
   /** Picks the bundle's shard writer, and begins its transaction unless the epoch is done. */
   private ShardWriter openBundle() throws Exception {
     if (!spec.exactlyOnce) {
-      return WRITERS.computeIfAbsent(
-          spec.bootstrapServers + "/at-least-once/" + spec.topic, id -> new ShardWriter(spec, null));
+      return writerFor(spec.bootstrapServers + "/at-least-once/" + spec.topic, null);
     }
     if (epoch == null) {
-      ShardWriter w = new ShardWriter(spec, spec.transactionalIdPrefix + "-" + UUID.randomUUID());
+      ShardWriter w =
+          new ShardWriter(spec, spec.transactionalIdPrefix + "-" + UUID.randomUUID(), specBytes());
       w.init(null);
       w.producer.beginTransaction();
       return w;
     }
     String id = spec.transactionalIdPrefix + "-" + epoch.shard();
-    ShardWriter w = WRITERS.computeIfAbsent(spec.bootstrapServers + "/" + id, k -> new ShardWriter(spec, id));
+    ShardWriter w = writerFor(spec.bootstrapServers + "/" + id, id);
     w.init(epoch.runId());
     if (epoch.epoch() <= w.committedEpoch) {
       LOG.info(
@@ -131,6 +131,35 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
       w.producer.beginTransaction();
     }
     return w;
+  }
+
+  /**
+   * The cached writer of {@code key}, or a new one if there is none or the cached one was made for
+   * another sink configuration (another pipeline in this JVM with the same transactional id: it
+   * takes the id over, as a restarted job would).
+   */
+  private ShardWriter writerFor(String key, @Nullable String transactionalId) {
+    byte[] specBytes = specBytes();
+    return WRITERS.compute(
+        key,
+        (k, cached) -> {
+          if (cached != null && java.util.Arrays.equals(cached.specBytes, specBytes)) {
+            return cached;
+          }
+          if (cached != null) {
+            cached.close();
+          }
+          return new ShardWriter(spec, transactionalId, specBytes);
+        });
+  }
+
+  private transient byte @Nullable [] specBytes;
+
+  private byte[] specBytes() {
+    if (specBytes == null) {
+      specBytes = org.apache.beam.sdk.util.SerializableUtils.serializeToByteArray(spec);
+    }
+    return specBytes;
   }
 
   @FinishBundle
@@ -196,13 +225,17 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     final WriteSpec<?, ?> spec;
     final @Nullable String transactionalId;
     final Producer<Object, Object> producer;
+    final byte[] specBytes;
     long committedEpoch = -1;
     boolean initialized;
+    /** The run whose marker {@link #committedEpoch} was read for. */
+    @Nullable String markerRunId;
     volatile @Nullable Exception sendError;
 
     @SuppressWarnings("unchecked")
-    ShardWriter(WriteSpec<?, ?> spec, @Nullable String transactionalId) {
+    ShardWriter(WriteSpec<?, ?> spec, @Nullable String transactionalId, byte[] specBytes) {
       this.spec = spec;
+      this.specBytes = specBytes;
       this.transactionalId = transactionalId;
       Map<String, Object> config = new HashMap<>(spec.producerConfig);
       config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers);
@@ -235,17 +268,17 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     }
 
     /**
-     * Fences older producers of the id (aborting their open transaction), then reads the shard's
-     * marker: the last epoch of run {@code runId} committed to Kafka.
+     * Fences older producers of the id (aborting their open transaction) the first time, then reads
+     * the shard's marker for run {@code runId} — again whenever the run changes (another pipeline
+     * in this JVM): the last epoch of that run committed to Kafka.
      */
     synchronized void init(@Nullable String runId) throws Exception {
-      if (initialized) {
-        return;
+      if (!initialized) {
+        producer.initTransactions();
+        initialized = true;
       }
-      producer.initTransactions();
-      initialized = true;
-      if (runId == null) {
-        return;
+      if (runId == null || runId.equals(markerRunId)) {
+        return; // the marker of this run is known: this process committed since it read it
       }
       committedEpoch = -1;
       try (Admin admin =
@@ -273,6 +306,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
       } catch (ExecutionException e) {
         throw new KafkaException("Cannot read the marker of " + markerGroup(), e.getCause());
       }
+      markerRunId = runId;
       LOG.info("{}: ready, last committed epoch of run {}: {}", transactionalId, runId, committedEpoch);
     }
 

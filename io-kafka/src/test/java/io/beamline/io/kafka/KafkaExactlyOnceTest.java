@@ -175,6 +175,24 @@ public class KafkaExactlyOnceTest {
     assertExactlyEachInputOnce(KafkaTopics.readCommittedValues(kafka.bootstrapServers(), "out-b"));
   }
 
+  /**
+   * A new checkpoint directory is a new run: in the same JVM, with the same sink (same
+   * transactional ids, producers cached), it must write all its epochs although an earlier run's
+   * markers are higher.
+   */
+  @Test
+  public void newRunInTheSameJvmIsNotSkippedByTheOldRunsMarkers() throws Exception {
+    seed("in-d", 0);
+    kafka.createTopics(2, "out-d", "in-d.dead");
+    copyPipeline("in-d", "out-d", tmp.newFolder().toPath()).run().waitUntilFinish();
+    copyPipeline("in-d", "out-d", tmp.newFolder().toPath()).run().waitUntilFinish();
+
+    Map<String, Integer> counts =
+        counts(KafkaTopics.readCommittedValues(kafka.bootstrapServers(), "out-d"));
+    assertEquals(RECORDS, counts.size());
+    counts.forEach((v, c) -> assertEquals("copies of " + v + " after two runs", 2, (int) c));
+  }
+
   private static long lastEpochWithRecords(Path checkpoint) throws Exception {
     long last = -1;
     try (var files = Files.list(checkpoint.resolve("offsets"))) {
