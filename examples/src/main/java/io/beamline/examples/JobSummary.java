@@ -125,7 +125,7 @@ public record JobSummary(
   }
 
   /** The day with most departures (the earliest on a tie) and its rank-1 origin, as text. */
-  private static String busiestDay(List<String> hourly, List<String> dailyTop) throws IOException {
+  static String busiestDay(List<String> hourly, List<String> dailyTop) throws IOException {
     Map<String, Long> flightsPerDay = new TreeMap<>();
     for (String line : hourly) {
       JsonNode row = JSON.readTree(line);

@@ -1,0 +1,117 @@
+package io.beamline.examples;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** The streaming job's topics: creating them, and reading back what a run committed to them. */
+final class JobTopics {
+  private JobTopics() {}
+
+  /**
+   * Creates the topics that do not exist (replication factor: the cluster's default) and checks
+   * the partitions of those that do.
+   *
+   * @param partitions topic name to number of partitions
+   * @throws IllegalStateException if an existing topic has another number of partitions
+   */
+  static void create(String bootstrapServers, Map<String, Integer> partitions)
+      throws ExecutionException, InterruptedException {
+    try (Admin admin = admin(bootstrapServers)) {
+      List<NewTopic> topics = new ArrayList<>();
+      partitions.forEach(
+          (name, n) -> topics.add(new NewTopic(name, Optional.of(n), Optional.empty())));
+      for (var created : admin.createTopics(topics).values().entrySet()) {
+        try {
+          created.getValue().get();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw e;
+          }
+        }
+      }
+      Map<String, TopicDescription> described =
+          admin.describeTopics(partitions.keySet()).allTopicNames().get();
+      for (var expected : partitions.entrySet()) {
+        int actual = described.get(expected.getKey()).partitions().size();
+        if (actual != expected.getValue()) {
+          throw new IllegalStateException(
+              String.format(
+                  "Topic %s exists with %d partitions, the job needs %d; delete it or use another"
+                      + " topic name",
+                  expected.getKey(), actual, expected.getValue()));
+        }
+      }
+    }
+  }
+
+  private static Admin admin(String bootstrapServers) {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+  }
+
+  private static KafkaConsumer<String, String> readCommittedConsumer(String bootstrapServers) {
+    return new KafkaConsumer<>(
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+            ConsumerConfig.CLIENT_ID_CONFIG, "flights-streaming-summary"),
+        new StringDeserializer(),
+        new StringDeserializer());
+  }
+
+  private static List<TopicPartition> partitionsOf(
+      KafkaConsumer<String, String> consumer, String topic) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+    return partitions;
+  }
+
+  /** Each partition's end as {@code read_committed} readers see it (the last stable offset). */
+  static Map<Integer, Long> committedEnd(String bootstrapServers, String topic) {
+    try (KafkaConsumer<String, String> consumer = readCommittedConsumer(bootstrapServers)) {
+      Map<Integer, Long> end = new TreeMap<>();
+      consumer.endOffsets(partitionsOf(consumer, topic)).forEach((tp, o) -> end.put(tp.partition(), o));
+      return end;
+    }
+  }
+
+  /**
+   * The committed records of {@code topic} from {@code start} (per partition; 0 if absent) up to
+   * its current committed end, partition by partition.
+   */
+  static List<ConsumerRecord<String, String>> readCommitted(
+      String bootstrapServers, String topic, Map<Integer, Long> start) {
+    List<ConsumerRecord<String, String>> records = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = readCommittedConsumer(bootstrapServers)) {
+      List<TopicPartition> partitions = partitionsOf(consumer, topic);
+      consumer.assign(partitions);
+      for (TopicPartition tp : partitions) {
+        consumer.seek(tp, start.getOrDefault(tp.partition(), 0L));
+      }
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+            records.add(r);
+          }
+        }
+      }
+    }
+    return records;
+  }
+}

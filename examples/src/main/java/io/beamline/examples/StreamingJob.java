@@ -1,0 +1,524 @@
+package io.beamline.examples;
+
+import io.beamline.io.kafka.testing.EmbeddedKafka;
+import io.beamline.runners.microbatch.MicroBatchPipelineResult;
+import io.beamline.runners.microbatch.MicroBatchRunner;
+import io.beamline.sdk.EpochProgress;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * One run of {@link FlightDelaysStreaming}: broker, topics, replayer, pipeline, per-epoch lines,
+ * the end of the run and its summary.
+ *
+ * <h2>How a run ends</h2>
+ *
+ * <p>The replayer ends the stream with one end-of-replay marker per input partition, whose event
+ * time puts the partition's watermark at {@link FlightReplay#complete()}, the end of the last
+ * window. With the default single input partition the source's watermark reaches that time only
+ * once the reader has read every record before the marker. In the epoch where it does, the last
+ * windows fire and their results are committed to the output topic before the epoch commits; the
+ * run watches the epochs' progress, and once an epoch reports a watermark at or past {@link
+ * FlightReplay#complete()}, every window is in the output topic and it cancels the pipeline.
+ *
+ * <p>Several partitions: the replay is in event-time order (up to the deliberate delays, which
+ * {@code --maxOutOfOrdernessMinutes} covers) within each partition, and the Kafka source's
+ * watermark is the minimum over partitions that still have records to read, so it never passes a
+ * record still to come.
+ *
+ * <h2>Restarts</h2>
+ *
+ * <p>The runner's checkpoint directory also holds {@link ReplayState}. A run started on a
+ * directory with a checkpoint resumes it: the runner restores state, timers, watermarks and the
+ * Kafka positions of the last committed epoch (and replays an uncommitted one), and the replayer
+ * makes sure the input topic holds the records at those positions — on an external cluster they
+ * are still there; on the embedded broker, which lived in the previous process, the topics are
+ * new, and the replayer re-sends at once every record the previous run may have sent (the replay
+ * is deterministic, so they get the same offsets). The embedded broker listens on the same port
+ * as before, since the runner reads the Kafka source from its checkpoint, bootstrap servers
+ * included. What the previous run wrote to the embedded broker's output topic is gone; the new
+ * output topic holds the results of the windows that fire after the restart.
+ */
+public final class StreamingJob {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+  /** What a checkpoint directory of this job may contain (besides temporary dot-files). */
+  private static final Set<String> CHECKPOINT_ENTRIES =
+      Set.of("metadata", "offsets", "commits", "state", "progress.jsonl", ReplayState.FILE_NAME);
+
+  private final FlightDelaysStreamingOptions options;
+  private final PrintStream out;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private volatile boolean stopRequested;
+  private volatile MicroBatchPipelineResult result;
+  private volatile Replayer replayer;
+
+  /**
+   * @param options the job's options; the runner must be {@code MicroBatchRunner}
+   * @param out where progress lines and the summary are printed
+   */
+  public StreamingJob(FlightDelaysStreamingOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Asks the run to stop: the replayer and the pipeline are stopped; {@link #run} returns. */
+  public void stop() {
+    stopRequested = true;
+    Replayer r = replayer;
+    if (r != null) {
+      r.stop();
+    }
+    MicroBatchPipelineResult p = result;
+    if (p != null) {
+      p.cancel();
+    }
+  }
+
+  /** {@link #stop()}, then waits up to {@code timeout} for {@link #run} to return. */
+  void stopAndAwait(Duration timeout) {
+    if (finished.getCount() == 0) {
+      return;
+    }
+    out.println();
+    out.println("Stopping (Ctrl-C)...");
+    stop();
+    try {
+      finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** True once {@link #stop()} was called. */
+  public boolean stopRequested() {
+    return stopRequested;
+  }
+
+  /**
+   * Runs the job until every window is in the output topic, or until {@link #stop()}; prints a
+   * line per epoch and the summary.
+   *
+   * @throws IllegalArgumentException for invalid options
+   * @throws IllegalStateException if the checkpoint cannot be resumed with these options
+   * @throws org.apache.beam.sdk.Pipeline.PipelineExecutionException if the pipeline fails
+   */
+  public StreamingSummary run() throws Exception {
+    try {
+      return runJob();
+    } finally {
+      finished.countDown();
+    }
+  }
+
+  private StreamingSummary runJob() throws Exception {
+    long start = System.nanoTime();
+    if (!MicroBatchRunner.class.isAssignableFrom(options.getRunner())) {
+      throw new IllegalArgumentException(
+          "The streaming flights job runs on MicroBatchRunner (it follows its epochs' progress),"
+              + " not " + options.getRunner().getSimpleName() + "; the batch job"
+              + " (./beamline flights-batch) runs on any runner");
+    }
+    int partitions = options.getInputPartitions();
+    Integer parallelism = options.getParallelism();
+    if (parallelism == null || parallelism == -1) {
+      options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
+    }
+    if (options.getMaxOutOfOrdernessMinutes() < 0) {
+      throw new IllegalArgumentException("--maxOutOfOrdernessMinutes must be at least 0");
+    }
+    if (options.getSpeedup() < 0) {
+      throw new IllegalArgumentException("--speedup must be positive, or 0 for no pacing");
+    }
+    if (options.getCheckpointDir() == null) {
+      options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
+    }
+    Path checkpointDir = Path.of(options.getCheckpointDir()).toAbsolutePath().normalize();
+    options.setCheckpointDir(checkpointDir.toString());
+
+    FlightReplay replay =
+        FlightReplay.of(
+            InputRows.read(options.getInput()),
+            partitions,
+            options.getOutOfOrderPercent(),
+            options.getMalformedRecords());
+
+    if (options.getFresh()) {
+      deleteCheckpoint(checkpointDir);
+    }
+    boolean resuming = Files.exists(checkpointDir.resolve("metadata"));
+    ReplayState previous = ReplayState.load(checkpointDir);
+    if (resuming && previous == null) {
+      throw new IllegalStateException(
+          "Checkpoint " + checkpointDir + " has no " + ReplayState.FILE_NAME + ", so it is not"
+              + " one this job can resume; use another --checkpointDir, or --fresh to delete it");
+    }
+    boolean embedded = options.getBootstrapServers() == null;
+    ReplayState wanted =
+        new ReplayState(
+            replay.fingerprint(),
+            replay.entries().size(),
+            options.getInputTopic(),
+            options.getOutputTopic(),
+            options.getDeadLetterTopic(),
+            options.getBootstrapServers(),
+            resuming ? previous.embeddedPort : 0,
+            options.getMaxOutOfOrdernessMinutes(),
+            options.getMinDailyFlights(),
+            resuming ? previous.declared() : 0);
+    if (resuming) {
+      List<String> why = previous.differences(wanted);
+      if (!why.isEmpty()) {
+        throw new IllegalStateException(
+            "Cannot resume checkpoint " + checkpointDir + " with these options: "
+                + String.join("; ", why) + ". Run with the options of the first run, or add"
+                + " --fresh to start over.");
+      }
+    }
+
+    out.println("Flight delays, streaming through Kafka on MicroBatchRunner");
+    EmbeddedKafka broker = null;
+    try {
+      String bootstrap;
+      if (embedded) {
+        broker = startEmbedded(resuming ? previous.embeddedPort : 0, checkpointDir);
+        bootstrap = broker.bootstrapServers();
+        out.println(
+            "  broker      embedded Kafka at " + bootstrap + ", in this process: its topics end"
+                + " with the job");
+      } else {
+        bootstrap = options.getBootstrapServers();
+        out.println("  broker      " + bootstrap);
+      }
+      ReplayState state =
+          new ReplayState(
+              wanted.fingerprint, wanted.records, wanted.inputTopic, wanted.outputTopic,
+              wanted.deadLetterTopic, wanted.bootstrapServers, embedded ? port(bootstrap) : 0,
+              wanted.maxOutOfOrdernessMinutes, wanted.minDailyFlights, wanted.declared());
+      Map<String, Integer> topics = new LinkedHashMap<>();
+      topics.put(options.getInputTopic(), partitions);
+      topics.put(options.getOutputTopic(), 1);
+      topics.put(options.getDeadLetterTopic(), 1);
+      JobTopics.create(bootstrap, topics);
+      out.println(
+          String.format(
+              "  topics      %s (%d partition%s) -> %s; records that are no flight -> %s",
+              options.getInputTopic(), partitions, partitions == 1 ? "" : "s",
+              options.getOutputTopic(), options.getDeadLetterTopic()));
+      Map<Integer, Long> outputStart = JobTopics.committedEnd(bootstrap, options.getOutputTopic());
+      Map<Integer, Long> deadStart = JobTopics.committedEnd(bootstrap, options.getDeadLetterTopic());
+
+      Replayer r = new Replayer(
+          replay, bootstrap, options.getInputTopic(), options.getSpeedup(), state, checkpointDir);
+      replayer = r;
+      r.prepare();
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  replay      %,d flights departing %s to %s, %,d of them sent 5-45 min late, plus"
+                  + " %,d malformed records; %s",
+              replay.flights(), day(replay.firstDeparture()), day(replay.lastDeparture()),
+              replay.delayed(), replay.malformed(), pace(replay)));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO (exactly once);"
+                  + " parallelism %d, batch interval %s, watermark %d min behind the latest"
+                  + " departure read",
+              options.getParallelism(), options.getBatchInterval(),
+              options.getMaxOutOfOrdernessMinutes()));
+      if (resuming) {
+        out.println("  checkpoint  " + checkpointDir + ": resuming it");
+      } else {
+        out.println("  checkpoint  " + checkpointDir + " (new)");
+      }
+      long fastForwarded = r.fastForward();
+      if (resuming && embedded) {
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  The previous run's embedded broker is gone with its process: re-sent the"
+                    + " first %,d records of the replay (all it may have sent), so that the"
+                    + " checkpoint's Kafka offsets exist again. Its output topic went with it;"
+                    + " this run's output topic gets the windows that fire from now on.",
+                fastForwarded));
+      } else if (resuming) {
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  The input topic already holds %,d replayed records%s.",
+                r.alreadyInTopic(),
+                fastForwarded == 0 ? "" : String.format(", re-sent %,d more", fastForwarded)));
+      }
+      state.save(checkpointDir);
+      if (stopRequested) {
+        return summary(
+            false, resuming, new EpochStats(), replay, r, bootstrap, embedded, outputStart,
+            deadStart, checkpointDir, start);
+      }
+      r.start();
+
+      Pipeline pipeline = FlightDelaysStreaming.build(Pipeline.create(options), options, bootstrap);
+      PipelineResult run = pipeline.run();
+      if (!(run instanceof MicroBatchPipelineResult)) {
+        run.cancel();
+        throw new IllegalStateException("expected a MicroBatchRunner result, got " + run);
+      }
+      result = (MicroBatchPipelineResult) run;
+      if (stopRequested) {
+        result.cancel();
+      }
+      EpochStats stats = new EpochStats();
+      boolean complete = false;
+      while (true) {
+        PipelineResult.State state0 =
+            result.waitUntilFinish(org.joda.time.Duration.millis(100));
+        for (EpochProgress p : result.recentProgress()) {
+          if (stats.accept(p)) {
+            out.println(epochLine(p));
+          }
+        }
+        if (state0 != null) {
+          break;
+        }
+        Throwable failed = r.failure();
+        if (failed != null) {
+          result.cancel();
+          throw new IllegalStateException("the replayer failed: " + failed, failed);
+        }
+        EpochProgress last = stats.last;
+        if (!complete
+            && r.done()
+            && last != null
+            && !watermark(last.watermark()).isBefore(replay.complete())) {
+          complete = true;
+          result.cancel();
+        }
+      }
+      return summary(
+          complete && !stopRequested, resuming, stats, replay, r, bootstrap, embedded,
+          outputStart, deadStart, checkpointDir, start);
+    } finally {
+      Replayer r = replayer;
+      if (r != null) {
+        r.stop();
+      }
+      if (broker != null) {
+        broker.close();
+      }
+    }
+  }
+
+  private StreamingSummary summary(
+      boolean complete,
+      boolean resumed,
+      EpochStats stats,
+      FlightReplay replay,
+      Replayer r,
+      String bootstrap,
+      boolean embedded,
+      Map<Integer, Long> outputStart,
+      Map<Integer, Long> deadStart,
+      Path checkpointDir,
+      long start)
+      throws IOException {
+    List<String> hourly = new ArrayList<>();
+    List<String> dailyTop = new ArrayList<>();
+    for (ConsumerRecord<String, String> rec :
+        JobTopics.readCommitted(bootstrap, options.getOutputTopic(), outputStart)) {
+      if (FlightDelays.HOURLY_DIR.equals(rec.key())) {
+        hourly.add(rec.value());
+      } else if (FlightDelays.DAILY_TOP_DIR.equals(rec.key())) {
+        dailyTop.add(rec.value());
+      }
+    }
+    List<String> dead = new ArrayList<>();
+    for (ConsumerRecord<String, String> rec :
+        JobTopics.readCommitted(bootstrap, options.getDeadLetterTopic(), deadStart)) {
+      dead.add(rec.value());
+    }
+    StreamingSummary summary =
+        new StreamingSummary(
+            complete,
+            resumed,
+            stats.epochs,
+            stats.first,
+            stats.last == null ? -1 : stats.last.epoch(),
+            stats.rows,
+            stats.late,
+            stats.last == null ? "-" : stats.last.watermark(),
+            r.sent(),
+            r.alreadyInTopic(),
+            replay.flights(),
+            replay.delayed(),
+            replay.malformed(),
+            hourly,
+            dailyTop,
+            dead,
+            JobSummary.busiestDay(hourly, dailyTop),
+            Duration.ofNanos(System.nanoTime() - start),
+            embedded,
+            bootstrap,
+            options.getInputTopic(),
+            options.getOutputTopic(),
+            options.getDeadLetterTopic(),
+            checkpointDir);
+    out.println(summary.describe());
+    return summary;
+  }
+
+  /** The epochs of this run, each counted once. */
+  private static final class EpochStats {
+    int epochs;
+    long first = -1;
+    long rows;
+    long late;
+    EpochProgress last;
+
+    /** Counts {@code p} if it is new; true if it was. */
+    boolean accept(EpochProgress p) {
+      if (last != null && p.epoch() <= last.epoch()) {
+        return false;
+      }
+      if (first < 0) {
+        first = p.epoch();
+      }
+      epochs++;
+      rows += p.inputRows();
+      late += p.lateRowsDropped();
+      last = p;
+      return true;
+    }
+  }
+
+  /**
+   * One line per epoch: rows, rates, durations, watermark. "Kafka commits" is the time the sinks
+   * spent committing their transactions, summed over shards (so it can exceed "process", which
+   * includes it).
+   */
+  static String epochLine(EpochProgress p) {
+    Map<String, Long> ms = p.durationMs();
+    return String.format(
+        Locale.ROOT,
+        "epoch %3d: %5d rows, %6.0f rows/s in, %6.0f rows/s processed, %4d ms (read %d, process"
+            + " %d, Kafka commits %d, checkpoint %d), watermark %s%s%s",
+        p.epoch(),
+        p.inputRows(),
+        p.inputRowsPerSecond(),
+        p.processedRowsPerSecond(),
+        ms.getOrDefault("total", 0L),
+        ms.getOrDefault("planOffsets", 0L),
+        ms.getOrDefault("process", 0L),
+        ms.getOrDefault("sinkCommit", 0L),
+        ms.getOrDefault("offsetLog", 0L)
+            + ms.getOrDefault("stateSnapshot", 0L)
+            + ms.getOrDefault("commit", 0L),
+        p.watermark(),
+        p.lateRowsDropped() > 0 ? ", " + p.lateRowsDropped() + " late rows dropped" : "",
+        p.replayed() ? " (replayed)" : "");
+  }
+
+  /** A progress watermark: ISO-8601, {@code -inf} or {@code +inf}. */
+  static Instant watermark(String text) {
+    switch (text) {
+      case "-inf":
+        return Instant.MIN;
+      case "+inf":
+        return Instant.MAX;
+      default:
+        return Instant.parse(text);
+    }
+  }
+
+  private static String day(Instant t) {
+    return t.toString().substring(0, 10);
+  }
+
+  private String pace(FlightReplay replay) {
+    double speedup = options.getSpeedup();
+    if (speedup == 0) {
+      return "replayed as fast as possible";
+    }
+    double seconds =
+        (replay.complete().toEpochMilli() - replay.firstDeparture().toEpochMilli())
+            / 1000.0
+            / speedup;
+    return String.format(
+        Locale.ROOT, "%.0fx speed-up, about %.0f s of replay", speedup, Math.ceil(seconds));
+  }
+
+  private static int port(String bootstrapServers) {
+    return Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
+  }
+
+  /**
+   * Starts the embedded broker, on {@code port} when resuming (the checkpoint's Kafka source names
+   * it), else on a free port.
+   */
+  private static EmbeddedKafka startEmbedded(int port, Path checkpointDir) throws Exception {
+    if (port == 0) {
+      return EmbeddedKafka.start();
+    }
+    try {
+      return EmbeddedKafka.start(
+          Map.of("listeners", "EXTERNAL://localhost:" + port + ",CONTROLLER://localhost:0"));
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "Cannot resume checkpoint " + checkpointDir + ": its Kafka source reads from the"
+              + " embedded broker at localhost:" + port + ", and no broker can listen there now ("
+              + e + "). Is another run of this job still going? Stop it, or add --fresh to start"
+              + " over.",
+          e);
+    }
+  }
+
+  /** Deletes a checkpoint directory of this job; refuses a directory holding anything else. */
+  private void deleteCheckpoint(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path entry : entries.toList()) {
+        String name = entry.getFileName().toString();
+        if (!CHECKPOINT_ENTRIES.contains(name) && !name.startsWith(".")) {
+          throw new IllegalStateException(
+              "--fresh: " + dir + " holds " + name + ", which is not part of a checkpoint of this"
+                  + " job; not deleting it");
+        }
+      }
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    out.println("--fresh: deleted checkpoint " + dir);
+  }
+
+  static String describeDeadLetter(String json) {
+    try {
+      var node = JSON.readTree(json);
+      return node.path("topic").asText() + "-" + node.path("partition").asInt() + "@"
+          + node.path("offset").asLong() + ": " + node.path("error").asText();
+    } catch (IOException e) {
+      return json;
+    }
+  }
+}
