@@ -66,6 +66,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   private long lastDiscoveryNanos;
   private int roundRobin;
   private int sincePoll;
+  /** Partitions found idle at the last checkpoint mark ({@link #refreshIdle}). */
+  private final java.util.Set<TopicPartition> idle = new java.util.HashSet<>();
   private double averageRecordBytes = 100;
 
   KafkaReader(KafkaSource<K, V> source, @Nullable KafkaCheckpointMark mark) {
@@ -335,8 +337,34 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   }
 
   private boolean isIdle(TopicPartition p) {
-    OptionalLong lag = consumer.currentLag(p);
-    return buffers.get(p).isEmpty() && lag.isPresent() && lag.getAsLong() == 0;
+    return idle.contains(p);
+  }
+
+  /**
+   * Decides, at the end of an epoch, which partitions are idle: nothing buffered and the position
+   * at the partition's last stable offset, asked of the broker now ({@code endOffsets} under {@code
+   * read_committed}) — the lag of the last fetch may be stale, and a partition wrongly taken as idle
+   * would let the watermark pass records not read yet.
+   */
+  private void refreshIdle() {
+    idle.clear();
+    List<TopicPartition> candidates = new ArrayList<>();
+    for (TopicPartition p : buffers.keySet()) {
+      OptionalLong lag = consumer.currentLag(p);
+      if (buffers.get(p).isEmpty() && lag.isPresent() && lag.getAsLong() == 0) {
+        candidates.add(p); // looks idle by the last fetch: confirm with the broker
+      }
+    }
+    if (candidates.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> end = consumer.endOffsets(candidates);
+    for (TopicPartition p : candidates) {
+      Long lastStable = end.get(p);
+      if (lastStable != null && consumer.position(p) >= lastStable) {
+        idle.add(p);
+      }
+    }
   }
 
   @Override
@@ -349,9 +377,14 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     return true;
   }
 
+  /**
+   * The positions, taken at the end of every epoch; also decides which partitions are idle for the
+   * epoch's {@link #getWatermark()} and {@link #isIdle()}.
+   */
   @Override
   public KafkaCheckpointMark getCheckpointMark() {
     sinceMark = 0;
+    refreshIdle();
     Map<String, Long> positions = new HashMap<>();
     for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> e :
         buffers.entrySet()) {

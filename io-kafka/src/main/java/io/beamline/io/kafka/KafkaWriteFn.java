@@ -121,6 +121,12 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     }
     String id = spec.transactionalIdPrefix + "-" + epoch.shard();
     ShardWriter w = writerFor(spec.bootstrapServers + "/" + id, id);
+    if (w.inTransaction) {
+      // A bundle of this JVM ended without commit or discard (its run was cancelled): start over
+      // with a new producer, whose initTransactions() aborts that transaction.
+      w.discard();
+      w = writerFor(spec.bootstrapServers + "/" + id, id);
+    }
     w.init(epoch.runId());
     if (epoch.epoch() <= w.committedEpoch) {
       LOG.info(
@@ -129,6 +135,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
       skipBundle = true;
     } else {
       w.producer.beginTransaction();
+      w.inTransaction = true;
     }
     return w;
   }
@@ -187,6 +194,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
           CrashPoints.reached("sinkBeforeCommit", epoch.epoch());
         }
         w.producer.commitTransaction();
+        w.inTransaction = false;
         if (epoch != null) {
           w.committedEpoch = epoch.epoch();
           CrashPoints.reached("sinkAfterCommit", epoch.epoch());
@@ -228,6 +236,8 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     final byte[] specBytes;
     long committedEpoch = -1;
     boolean initialized;
+    /** A transaction was begun and neither committed nor discarded. */
+    boolean inTransaction;
     /** The run whose marker {@link #committedEpoch} was read for. */
     @Nullable String markerRunId;
     volatile @Nullable Exception sendError;

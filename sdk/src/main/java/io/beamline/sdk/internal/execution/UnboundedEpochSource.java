@@ -169,8 +169,9 @@ final class UnboundedEpochSource implements EpochSource {
         TimeUnit.NANOSECONDS.sleep(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(1)));
       }
     }
+    List<?> read = endEpoch(live); // takes marks, watermarks and idleness
     caughtUp = allBelowBudget(live, perSplit);
-    return endEpoch(live);
+    return read;
   }
 
   /**
@@ -182,7 +183,7 @@ final class UnboundedEpochSource implements EpochSource {
     for (Split split : live) {
       boolean done =
           split.ranges() != null
-              ? split.ranges().isIdle()
+              ? split.idle
               : split.records < perSplit && !knownBacklog(split);
       if (!done) {
         return false;
