@@ -161,6 +161,9 @@ public class KafkaExactlyOnceTest {
     // logged offsets, and the shards' markers must drop its output.
     long e = lastEpochWithRecords(checkpoint);
     for (String log : List.of("commits", "offsets", "state")) {
+      if (!Files.exists(checkpoint.resolve(log))) {
+        continue; // small state is inlined in the commits: no state directory
+      }
       try (var files = Files.list(checkpoint.resolve(log))) {
         for (Path f : files.toList()) {
           if (epochOf(f) > e || (log.equals("commits") && epochOf(f) == e)) {

@@ -135,11 +135,22 @@ public final class CheckpointLog {
     return (ObjectNode) readJson(offsetsFile(epoch));
   }
 
-  /** Writes {@code commits/N}: from now on epoch N is committed. */
-  public void writeCommit(long epoch, ObjectNode commit) throws IOException {
+  /**
+   * Writes {@code commits/N}: from now on epoch N is committed.
+   *
+   * @param holdsState the commit carries the epoch's state snapshot (small heap state is inlined):
+   *     the crash point {@code midSnapshot} is then half-way through this file
+   */
+  public void writeCommit(long epoch, ObjectNode commit, boolean holdsState) throws IOException {
     CrashPoints.reached("beforeCommit", epoch);
     CheckpointFiles.write(
-        dir.resolve("commits").resolve(Long.toString(epoch)), JSON.writeValueAsBytes(commit));
+        dir.resolve("commits").resolve(Long.toString(epoch)),
+        JSON.writeValueAsBytes(commit),
+        () -> {
+          if (holdsState) {
+            CrashPoints.reached("midSnapshot", epoch);
+          }
+        });
   }
 
   /** Writes {@code state/N/<name>}. */

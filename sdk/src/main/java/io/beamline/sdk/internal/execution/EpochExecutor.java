@@ -58,6 +58,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class EpochExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(EpochExecutor.class);
+  /**
+   * Heap state up to this size is written inside {@code commits/N} instead of {@code state/N/heap}:
+   * an epoch then costs two durable files (offsets, commit) like Spark's offset and commit logs.
+   */
+  static final int INLINE_STATE_BYTES = 16 * 1024;
   private static final String ROCKSDB = "rocksdb";
 
   private final ExecutablePlan plan;
@@ -221,8 +226,13 @@ public final class EpochExecutor {
                   + "; resume with the backend it was written with");
         }
         ObjectNode commit = log.readCommit(c);
-        lastHeapStateEpoch = commit.path("stateEpoch").asLong(c);
-        lastHeapState = log.readState(lastHeapStateEpoch, StateSnapshots.HEAP);
+        if (commit.has("heapState")) {
+          lastHeapStateEpoch = -1;
+          lastHeapState = java.util.Base64.getDecoder().decode(commit.path("heapState").asText());
+        } else {
+          lastHeapStateEpoch = commit.path("stateEpoch").asLong(c);
+          lastHeapState = log.readState(lastHeapStateEpoch, StateSnapshots.HEAP);
+        }
         snapshots.restore(lastHeapState);
         JsonNode watermarks = commit.path("watermarks");
         long[] stageWatermarks = new long[watermarks.size()];
@@ -322,10 +332,15 @@ public final class EpochExecutor {
       durations.put("process", millis(logged, processed));
       durations.put("sinkCommit", TimeUnit.NANOSECONDS.toMillis(sinkCommitNanos.sum()));
       long stateBytes = 0;
+      byte[] inlineHeap = null;
       if (log != null) {
         byte[] heap = snapshots.write();
         stateBytes = heap.length;
-        if (!java.util.Arrays.equals(heap, lastHeapState)) {
+        if (rocksDb == null && heap.length <= INLINE_STATE_BYTES) {
+          inlineHeap = heap; // small: goes into commits/N, no state file (two fsyncs fewer)
+          lastHeapState = heap;
+          lastHeapStateEpoch = -1;
+        } else if (lastHeapStateEpoch < 0 || !java.util.Arrays.equals(heap, lastHeapState)) {
           log.writeState(epoch, StateSnapshots.HEAP, heap);
           lastHeapState = heap;
           lastHeapStateEpoch = epoch;
@@ -346,14 +361,18 @@ public final class EpochExecutor {
         commit.put("epoch", epoch);
         commit.put("watermark", lowWatermark().getMillis());
         commit.put("stateBackend", config.stateBackend().name());
-        commit.put("stateEpoch", lastHeapStateEpoch);
+        if (inlineHeap != null) {
+          commit.put("heapState", java.util.Base64.getEncoder().encodeToString(inlineHeap));
+        } else {
+          commit.put("stateEpoch", lastHeapStateEpoch);
+        }
         commit.put("processingTime", time.processingTime().getMillis());
         commit.put("jumpToEndOfTime", time.jumpToEndOfTime());
         ArrayNode watermarks = commit.putArray("watermarks");
         for (long w : time.watermarks()) {
           watermarks.add(w);
         }
-        log.writeCommit(epoch, commit);
+        log.writeCommit(epoch, commit, inlineHeap != null);
       }
       for (EpochSource source : sources.values()) {
         source.committed();
