@@ -68,7 +68,9 @@ final class EpochOptions {
       }
       checkpointDir = Path.of(options.getCheckpointDir());
     } else if (unbounded && uncheckpointable == null) {
-      checkpointDir = Path.of("beamline-checkpoints", defaultDirectoryName(options));
+      String parent = options.getDefaultCheckpointParent();
+      checkpointDir =
+          Path.of(parent == null ? "beamline-checkpoints" : parent, defaultDirectoryName(options));
     }
     return new EpochConfig(
         parseInterval(options.getBatchInterval()),

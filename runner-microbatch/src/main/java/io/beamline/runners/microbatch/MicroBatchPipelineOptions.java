@@ -89,4 +89,13 @@ public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions {
   Boolean getReplayUncommittedEpoch();
 
   void setReplayUncommittedEpoch(Boolean value);
+
+  @Hidden
+  @Description(
+      "Where default checkpoint directories are created (default: beamline-checkpoints under the"
+          + " working directory). TestMicroBatchRunner sets a fresh temporary directory per run,"
+          + " so that a test never resumes another run's checkpoint.")
+  String getDefaultCheckpointParent();
+
+  void setDefaultCheckpointParent(String value);
 }

@@ -1,13 +1,22 @@
 package io.beamline.runners.microbatch;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
 
 /**
  * {@link MicroBatchRunner} for {@code TestPipeline} ({@code --runner=TestMicroBatchRunner}): {@link
  * #run} blocks until the pipeline has finished and fails with the pipeline's error, so that a
  * failed {@code PAssert} reaches the test as an exception whose cause is the {@link AssertionError}.
+ * A run that would be checkpointed by default (it reads an {@code UnboundedSource}) and has no
+ * {@code --checkpointDir} is checkpointed in a temporary directory deleted afterwards, so that a
+ * test never resumes the checkpoint of an earlier test with the same name.
  */
 public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   private final MicroBatchRunner delegate;
@@ -29,8 +38,29 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
    */
   @Override
   public MicroBatchPipelineResult run(Pipeline pipeline) {
-    MicroBatchPipelineResult result = delegate.run(pipeline);
-    result.waitUntilFinish();
-    return result;
+    MicroBatchPipelineOptions options = pipeline.getOptions().as(MicroBatchPipelineOptions.class);
+    Path temporary = null;
+    if (options.getCheckpointDir() == null && options.getDefaultCheckpointParent() == null) {
+      try {
+        temporary = Files.createTempDirectory("beamline-test-checkpoints-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      options.setDefaultCheckpointParent(temporary.toString());
+    }
+    try {
+      MicroBatchPipelineResult result = delegate.run(pipeline);
+      result.waitUntilFinish();
+      return result;
+    } finally {
+      if (temporary != null) {
+        options.setDefaultCheckpointParent(null);
+        try {
+          MoreFiles.deleteRecursively(temporary, RecursiveDeleteOption.ALLOW_INSECURE);
+        } catch (IOException e) {
+          // a temporary directory left behind is harmless
+        }
+      }
+    }
   }
 }
