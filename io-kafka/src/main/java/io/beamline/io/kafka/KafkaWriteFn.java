@@ -284,7 +284,22 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
      */
     synchronized void init(@Nullable String runId) throws Exception {
       if (!initialized) {
-        producer.initTransactions();
+        try {
+          producer.initTransactions();
+        } catch (KafkaException e) {
+          // kafka-clients 3.9 reports INVALID_TRANSACTION_TIMEOUT as a plain KafkaException
+          if (!(e instanceof org.apache.kafka.common.errors.InvalidTxnTimeoutException)
+              && !(e.getCause() instanceof org.apache.kafka.common.errors.InvalidTxnTimeoutException)
+              && !String.valueOf(e.getMessage()).contains("transaction.max.timeout.ms")) {
+            throw e;
+          }
+          throw new IllegalArgumentException(
+              "The Kafka sink's transaction timeout ("
+                  + spec.transactionTimeoutMillis
+                  + " ms) exceeds the broker's transaction.max.timeout.ms: lower it with"
+                  + " KafkaIO.write().withTransactionTimeout(...) or raise the broker setting",
+              e);
+        }
         initialized = true;
       }
       if (runId == null || runId.equals(markerRunId)) {

@@ -242,6 +242,36 @@ public class KafkaExactlyOnceTest {
     assertThat(causes(e), containsString("withDeadLetterTopic"));
   }
 
+  @Test
+  public void transactionTimeoutAboveTheBrokersMaximumIsExplained() throws Exception {
+    seed("in-e", 0);
+    kafka.createTopics(1, "out-e");
+    Pipeline p = Pipeline.create(
+        PipelineOptionsFactory.fromArgs(
+                "--runner=MicroBatchRunner", "--trigger=availableNow",
+                "--checkpointDir=" + tmp.newFolder())
+            .create());
+    p.apply(
+            KafkaIO.<byte[], Long>read()
+                .withBootstrapServers(kafka.bootstrapServers())
+                .withTopic("in-e")
+                .withKeyDeserializer(org.apache.kafka.common.serialization.ByteArrayDeserializer.class)
+                .withValueDeserializer(LongDeserializer.class))
+        .apply(
+            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+                .via(r -> KV.of("k", Long.toString(r.value()))))
+        .apply(
+            KafkaIO.<String, String>write()
+                .withBootstrapServers(kafka.bootstrapServers())
+                .withTopic("out-e")
+                .withKeySerializer(StringSerializer.class)
+                .withValueSerializer(StringSerializer.class)
+                // the broker's transaction.max.timeout.ms is 15 minutes by default
+                .withTransactionTimeout(org.joda.time.Duration.standardMinutes(20)));
+    Exception e = assertThrows(Exception.class, () -> p.run().waitUntilFinish());
+    assertThat(causes(e), containsString("exceeds the broker's transaction.max.timeout.ms"));
+  }
+
   private static String causes(Throwable e) {
     StringBuilder s = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause()) {
