@@ -6,16 +6,26 @@
 #                     --pipelines=sum-per-key-100,sum-per-key-1m --warmups=2 --iterations=5 --markdown
 #   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming [options]
 #                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
+#   benchmarks/run.sh kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]
+#                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [options]
+#   benchmarks/run.sh kafka-throughput [--systems=beamline,beamline-1m,floor] [--intervals=1s]
+#                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2] [options]
+#                     (Kafka -> transform -> Kafka exactly-once on MicroBatchRunner vs a plain kafka-clients
+#                      loop; embedded broker in the parent JVM; see KafkaBenchmarks and docs/benchmarks.md)
 #
 # Environment:
-#   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples too
+#   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples, io-kafka too
 #   BUILD=module  mvn -pl benchmarks package: uses sibling modules already installed in ~/.m2
-#                 (mvn -B -q install -DskipTests -pl sdk,runner-microbatch,examples)
+#                 (mvn -B -q install -DskipTests -pl sdk,runner-microbatch,examples,io-kafka)
 #   BUILD=none    no build; reuse benchmarks/target/classes and benchmarks/target/classpath.txt
 #   MVN_ARGS      extra Maven arguments, e.g. MVN_ARGS=-o
+#   PIN_JARS=1    run against copies of the Beamline jars taken from ~/.m2 at start (benchmarks/target/pinned-jars),
+#                 so that a concurrent `mvn install` cannot swap them between child JVMs
 #   JAVA          java binary for the parent (children use the same one), default: java on PATH
 #
-# The parent JVM is small; each runner gets its own child JVM (-Xmx4g by default, see --heap).
+# The parent JVM is small (-Xmx512m; -Xmx2g for the kafka-* modes, whose parent also runs the embedded broker,
+# the load generator and the output consumer); each runner or system gets its own child JVM (-Xmx4g by
+# default, see --heap).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,6 +57,29 @@ if [[ ! -f "$cpfile" || ! -d benchmarks/target/classes ]]; then
   exit 2
 fi
 
+# PIN_JARS=1: copy the Beamline jars the classpath takes from ~/.m2 (sdk, runner-microbatch, io-kafka, ...) to
+# benchmarks/target/pinned-jars and run against the copies, so that an `mvn install` by someone else during a
+# long run does not change the code under test between two child JVMs. The copies' times are printed.
+if [[ "${PIN_JARS:-0}" == "1" ]]; then
+  pinned="benchmarks/target/pinned-jars"
+  rm -rf "$pinned" && mkdir -p "$pinned"
+  new_cp=""
+  IFS=":" read -r -a entries < "$cpfile" || true  # no trailing newline: read returns 1
+  for e in "${entries[@]}"; do
+    if [[ "$e" == */io/beamline/*.jar ]]; then
+      cp -p "$e" "$pinned/" && e="$pinned/$(basename "$e")"
+      echo "pinned $(basename "$e") ($(date -u -r "$e" '+%Y-%m-%d %H:%M:%S UTC'))" >&2
+    fi
+    new_cp="${new_cp:+$new_cp:}$e"
+  done
+  printf '%s' "$new_cp" > "$pinned/classpath.txt"
+  cpfile="$pinned/classpath.txt"
+fi
+
 java_bin="${JAVA:-java}"
-BEAMLINE_BENCH_LAUNCHER="benchmarks/run.sh" exec "$java_bin" -Xmx512m -cp "benchmarks/target/classes:$(cat "$cpfile")" \
+parent_heap=512m
+case "${1:-}" in
+  kafka-*) parent_heap=2g ;;
+esac
+BEAMLINE_BENCH_LAUNCHER="benchmarks/run.sh" exec "$java_bin" "-Xmx$parent_heap" -cp "benchmarks/target/classes:$(cat "$cpfile")" \
   io.beamline.benchmarks.BenchmarkMain "$@"

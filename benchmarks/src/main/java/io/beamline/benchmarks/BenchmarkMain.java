@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * A first argument naming a streaming mode ({@code streaming-epoch-cost}, {@code latency}, {@code
- * stateful-streaming}) runs {@link StreamingBenchmarks} instead.
+ * stateful-streaming}) runs {@link StreamingBenchmarks} instead; {@code kafka-latency} or {@code kafka-throughput}
+ * runs {@link KafkaBenchmarks}.
  *
  * <p>See {@code benchmarks/run.sh} and {@code docs/benchmarks.md}.
  */
@@ -44,6 +45,10 @@ public final class BenchmarkMain {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && StreamingBenchmarks.isMode(args[0])) {
       StreamingBenchmarks.main(args[0], java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && KafkaBenchmarks.isMode(args[0])) {
+      KafkaBenchmarks.main(args[0], java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     Map<String, String> opts;
@@ -417,6 +422,14 @@ public final class BenchmarkMain {
             "                     [--checkpoints=disk,tmpfs] [--records=2m] [--keys=100k] [--warmups=1]",
             "                     [--iterations=3]",
             "       (streaming modes also take --parallelism, --heap, --timeout-minutes=30, --max-load,",
-            "        --markdown[=FILE], --json=FILE; see StreamingBenchmarks)"));
+            "        --markdown[=FILE], --json=FILE; see StreamingBenchmarks)",
+            "       BenchmarkMain kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]",
+            "                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [--partitions=4]",
+            "       BenchmarkMain kafka-throughput [--systems=beamline,beamline-1m,floor] [--intervals=1s]",
+            "                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2]",
+            "       (Kafka modes: embedded broker in this JVM, one child JVM per system and interval; systems",
+            "        beamline|floor with suffixes -alo, -<N>[k|m] (record budget), -<T>t (floor loops); also",
+            "        --parallelism, --heap, --max-load, --markdown[=FILE], --json=FILE, --tmp-dir,",
+            "        --microbatch-args; see KafkaBenchmarks)"));
   }
 }

@@ -28,6 +28,10 @@ final class EpochStats {
   static final List<String> PHASES =
       List.of("planOffsets", "offsetLog", "process", "stateSnapshot", "commit", "total");
 
+  /** {@link #PHASES} plus {@code sinkCommit}: time the epoch-transactional sinks (Kafka) spent flushing and committing, part of {@code process}. */
+  static final List<String> PHASES_WITH_SINK =
+      List.of("planOffsets", "offsetLog", "process", "sinkCommit", "stateSnapshot", "commit", "total");
+
   /** Derived per epoch: {@code total - planOffsets}, the work after reading (planOffsets includes waiting for input). */
   static final String AFTER_READ = "afterRead";
 
@@ -64,8 +68,13 @@ final class EpochStats {
 
   /** Statistics of {@code epochs} (progress records in epoch order). */
   static EpochStats of(List<JsonNode> epochs) {
+    return of(epochs, PHASES);
+  }
+
+  /** Statistics of {@code epochs} over the given {@code durationMs} phases (a phase an epoch lacks is skipped). */
+  static EpochStats of(List<JsonNode> epochs, List<String> phaseNames) {
     Map<String, List<Long>> byPhase = new LinkedHashMap<>();
-    PHASES.forEach(p -> byPhase.put(p, new ArrayList<>()));
+    phaseNames.forEach(p -> byPhase.put(p, new ArrayList<>()));
     byPhase.put(AFTER_READ, new ArrayList<>());
     List<Double> periods = new ArrayList<>();
     long rows = 0;
@@ -75,7 +84,7 @@ final class EpochStats {
     Instant previous = null;
     for (JsonNode e : epochs) {
       JsonNode d = e.path("durationMs");
-      for (String phase : PHASES) {
+      for (String phase : phaseNames) {
         if (d.has(phase)) {
           byPhase.get(phase).add(d.get(phase).asLong());
         }
