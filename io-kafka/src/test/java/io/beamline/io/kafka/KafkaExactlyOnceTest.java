@@ -217,6 +217,24 @@ public class KafkaExactlyOnceTest {
     return last;
   }
 
+  /** A pipeline on MicroBatchRunner that reads what is there and stops, checkpointed. */
+  private Pipeline availableNowPipeline() throws Exception {
+    return Pipeline.create(
+        PipelineOptionsFactory.fromArgs(
+                "--runner=MicroBatchRunner", "--trigger=availableNow",
+                "--checkpointDir=" + tmp.newFolder())
+            .create());
+  }
+
+  /** Reads {@code topic}'s values as 8-byte longs, without a dead-letter topic. */
+  private static KafkaIO.Read<byte[], Long> readLongs(String topic) {
+    return KafkaIO.<byte[], Long>read()
+        .withBootstrapServers(kafka.bootstrapServers())
+        .withTopic(topic)
+        .withKeyDeserializer(org.apache.kafka.common.serialization.ByteArrayDeserializer.class)
+        .withValueDeserializer(LongDeserializer.class);
+  }
+
   private static long epochOf(Path file) {
     return Long.parseLong(file.getFileName().toString());
   }
@@ -225,17 +243,8 @@ public class KafkaExactlyOnceTest {
   public void malformedRecordWithoutDeadLetterTopicFailsNamingTheRecord() throws Exception {
     seed("in-c", 1);
     kafka.createTopics(1, "out-c");
-    Pipeline p = Pipeline.create(
-        PipelineOptionsFactory.fromArgs(
-                "--runner=MicroBatchRunner", "--trigger=availableNow",
-                "--checkpointDir=" + tmp.newFolder())
-            .create());
-    p.apply(
-            KafkaIO.<byte[], Long>read()
-                .withBootstrapServers(kafka.bootstrapServers())
-                .withTopic("in-c")
-                .withKeyDeserializer(org.apache.kafka.common.serialization.ByteArrayDeserializer.class)
-                .withValueDeserializer(LongDeserializer.class))
+    Pipeline p = availableNowPipeline();
+    p.apply(readLongs("in-c"))
         .apply(MapElements.into(TypeDescriptors.longs()).via(r -> r.value()));
     Exception e = assertThrows(Exception.class, () -> p.run().waitUntilFinish());
     assertThat(causes(e), containsString("Kafka record in-c-1@"));
@@ -246,17 +255,8 @@ public class KafkaExactlyOnceTest {
   public void transactionTimeoutAboveTheBrokersMaximumIsExplained() throws Exception {
     seed("in-e", 0);
     kafka.createTopics(1, "out-e");
-    Pipeline p = Pipeline.create(
-        PipelineOptionsFactory.fromArgs(
-                "--runner=MicroBatchRunner", "--trigger=availableNow",
-                "--checkpointDir=" + tmp.newFolder())
-            .create());
-    p.apply(
-            KafkaIO.<byte[], Long>read()
-                .withBootstrapServers(kafka.bootstrapServers())
-                .withTopic("in-e")
-                .withKeyDeserializer(org.apache.kafka.common.serialization.ByteArrayDeserializer.class)
-                .withValueDeserializer(LongDeserializer.class))
+    Pipeline p = availableNowPipeline();
+    p.apply(readLongs("in-e"))
         .apply(
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(r -> KV.of("k", Long.toString(r.value()))))
