@@ -533,15 +533,7 @@ public final class KafkaBenchmarks {
     if (values.length == 0) {
       return;
     }
-    Percentiles p = Percentiles.of(values);
-    ObjectNode o = node.putObject(field);
-    o.put("count", p.count());
-    o.put("p50", p.median());
-    o.put("p90", p.percentile(90));
-    o.put("p99", p.percentile(99));
-    o.put("max", p.max());
-    o.put("min", p.min());
-    o.put("mean", p.mean());
+    Percentiles.of(values).writeTo(node.putObject(field));
   }
 
   private static String summary(JsonNode run) {

@@ -93,6 +93,17 @@ public final class Percentiles {
     return sum / sorted.length;
   }
 
+  /** Writes count, p50, p90, p99, max, min and mean into {@code node}; for the results' JSON. */
+  void writeTo(com.fasterxml.jackson.databind.node.ObjectNode node) {
+    node.put("count", count());
+    node.put("p50", median());
+    node.put("p90", percentile(90));
+    node.put("p99", percentile(99));
+    node.put("max", max());
+    node.put("min", min());
+    node.put("mean", mean());
+  }
+
   /** {@code value} with {@code decimals} decimals, e.g. {@code fmt(1.234, 1)} is {@code 1.2}. */
   static String fmt(double value, int decimals) {
     return String.format(Locale.ROOT, "%." + decimals + "f", value);

@@ -193,15 +193,7 @@ public final class StreamingWorker {
       out.put("records", records);
       out.put("rate", rate);
       out.put("seconds", seconds);
-      Percentiles p = Percentiles.of(latencies);
-      ObjectNode l = out.putObject("latencyMs");
-      l.put("count", p.count());
-      l.put("p50", p.median());
-      l.put("p90", p.percentile(90));
-      l.put("p99", p.percentile(99));
-      l.put("max", p.max());
-      l.put("min", p.min());
-      l.put("mean", p.mean());
+      Percentiles.of(latencies).writeTo(out.putObject("latencyMs"));
       if (microBatch) {
         out.set("epochs", EpochStats.of(EpochStats.readProgressFile(dir.resolve("progress.jsonl"))).toJson());
       }

@@ -66,6 +66,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   private long lastDiscoveryNanos;
   private int roundRobin;
   private int sincePoll;
+  /** The keys of {@link #buffers} in order, copied when the assignment changes. */
+  private List<TopicPartition> assigned = List.of();
   /** Partitions found idle at the last checkpoint mark ({@link #refreshIdle}). */
   private final java.util.Set<TopicPartition> idle = new java.util.HashSet<>();
   private double averageRecordBytes = 100;
@@ -124,7 +126,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     if (added.isEmpty()) {
       return;
     }
-    consumer.assign(new ArrayList<>(buffers.keySet()));
+    assigned = List.copyOf(buffers.keySet());
+    consumer.assign(assigned);
     List<TopicPartition> toEarliest = new ArrayList<>();
     List<TopicPartition> toLatest = new ArrayList<>();
     for (TopicPartition p : added) {
@@ -197,7 +200,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
    * those with records buffered).
    */
   private @Nullable ConsumerRecord<byte[], byte[]> nextBuffered() {
-    List<TopicPartition> partitions = new ArrayList<>(buffers.keySet());
+    List<TopicPartition> partitions = assigned;
     for (int i = 0; i < partitions.size(); i++) {
       TopicPartition p = partitions.get((roundRobin + i) % partitions.size());
       ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = buffers.get(p);
