@@ -16,7 +16,9 @@ import com.google.common.io.RecursiveDeleteOption;
  * failed {@code PAssert} reaches the test as an exception whose cause is the {@link AssertionError}.
  * A run that would be checkpointed by default (it reads an {@code UnboundedSource}) and has no
  * {@code --checkpointDir} is checkpointed in a temporary directory deleted afterwards, so that a
- * test never resumes the checkpoint of an earlier test with the same name.
+ * test never resumes the checkpoint of an earlier test with the same name. Unless {@code
+ * --enforceModel=false}, it checks that the pipeline keeps Beam's model (encodable elements, no
+ * mutation after output or of ParDo inputs), as DirectRunner does.
  */
 public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   private final MicroBatchRunner delegate;
@@ -39,6 +41,9 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
   @Override
   public MicroBatchPipelineResult run(Pipeline pipeline) {
     MicroBatchPipelineOptions options = pipeline.getOptions().as(MicroBatchPipelineOptions.class);
+    if (options.getEnforceModel() == null) {
+      options.setEnforceModel(true); // as Beam's DirectRunner in tests
+    }
     Path temporary = null;
     if (options.getCheckpointDir() == null && options.getDefaultCheckpointParent() == null) {
       try {

@@ -5,9 +5,9 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The in-memory buffer of one shuffle edge between two stages for one execution: {@code P}
- * partitions, each an append-only list of elements ({@link KeyedElement}s for keyed exchanges,
- * {@code WindowedValue}s otherwise).
+ * The in-memory buffer of one shuffle edge between two stages for one epoch: {@code P} partitions,
+ * each an append-only list of encoded records ({@link ExchangeCodec}): {@code KeyedRecord}s for
+ * keyed exchanges, {@code byte[]} otherwise. Consumers decode them with {@link #codec()}.
  *
  * <p>Threading: producer tasks of the upstream stage call {@link #addAll} concurrently (each task
  * appends its locally buffered batch once per partition); consumer tasks of the downstream stage
@@ -15,14 +15,20 @@ import java.util.List;
  * {@link PlanExecutor} guarantees.
  */
 public final class Exchange {
+  private final ExchangeCodec codec;
   private final List<List<Object>> partitions;
 
-  public Exchange(int partitionCount) {
+  public Exchange(ExchangeCodec codec, int partitionCount) {
+    this.codec = codec;
     List<List<Object>> lists = new ArrayList<>(partitionCount);
     for (int i = 0; i < partitionCount; i++) {
       lists.add(new ArrayList<>());
     }
     this.partitions = lists;
+  }
+
+  public ExchangeCodec codec() {
+    return codec;
   }
 
   public int partitionCount() {
@@ -37,7 +43,16 @@ public final class Exchange {
     }
   }
 
-  /** The elements of one partition; call only after all producers finished. */
+  /** Empties every partition once its consumer has read it (the next epoch's records follow). */
+  public void clear() {
+    for (List<Object> partition : partitions) {
+      synchronized (partition) {
+        partition.clear();
+      }
+    }
+  }
+
+  /** The encoded records of one partition; call only after all producers finished. */
   public List<Object> partition(int partition) {
     return Collections.unmodifiableList(partitions.get(partition));
   }

@@ -2,27 +2,29 @@ package io.beamline.sdk.internal.execution;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
- * Buffers what one task writes into an {@link Exchange} and appends it when the task has
- * finished. Keyed exchanges route each {@code KV} by its key's structural value; forward exchanges
- * keep the writer's partition.
+ * What one task writes into an {@link Exchange}: each element encoded by the exchange's {@link
+ * ExchangeCodec}, buffered per destination partition and appended when the task flushes. Keyed
+ * exchanges route each element by its encoded key; forward exchanges keep the writer's partition.
  *
  * <p>Threading: confined to one task.
  */
 public final class ExchangeWriter {
   private final Exchange exchange;
-  private final Coder<Object> keyCoder;
+  private final ExchangeCodec codec;
+  private final String producer;
   private final int ownPartition;
   private final List<List<Object>> buffers;
 
-  @SuppressWarnings("unchecked")
-  ExchangeWriter(ExchangeSpec spec, Exchange exchange, int ownPartition) {
+  /**
+   * @param producer full name of the step whose output this writer carries, for error messages
+   */
+  ExchangeWriter(Exchange exchange, String producer, int ownPartition) {
     this.exchange = exchange;
-    this.keyCoder = (Coder<Object>) spec.keyCoder();
+    this.codec = exchange.codec();
+    this.producer = producer;
     this.ownPartition = ownPartition % exchange.partitionCount();
     this.buffers = new ArrayList<>(exchange.partitionCount());
     for (int i = 0; i < exchange.partitionCount(); i++) {
@@ -32,18 +34,24 @@ public final class ExchangeWriter {
 
   /** Writes an element; for keyed exchanges its value must be a {@code KV}. */
   public void write(WindowedValue<?> value) {
-    if (keyCoder == null) {
-      buffers.get(ownPartition).add(value);
+    Object record = codec.encode(value, producer);
+    if (record instanceof ExchangeCodec.KeyedRecord keyed) {
+      buffers.get(Partitioning.partitionOf(keyed.key(), buffers.size())).add(keyed);
     } else {
-      Object structuralKey = keyCoder.structuralValue(((KV<?, ?>) value.getValue()).getKey());
-      writeKeyed(structuralKey, value);
+      buffers.get(ownPartition).add(record);
     }
   }
 
-  /** Writes an element whose key's structural value the caller already computed. */
-  public void writeKeyed(Object structuralKey, WindowedValue<?> value) {
-    int partition = Partitioning.partitionOf(structuralKey, buffers.size());
-    buffers.get(partition).add(new KeyedElement(structuralKey, value));
+  /** Writes a keyed element whose encoded key the caller already has. */
+  public void writeKeyed(ByteKey key, WindowedValue<?> value) {
+    buffers
+        .get(Partitioning.partitionOf(key, buffers.size()))
+        .add(codec.encodeKeyed(key, value, producer));
+  }
+
+  /** Encodes a key as this writer's exchange does. */
+  public ByteKey encodeKey(Object key) {
+    return codec.encodeKey(key, producer);
   }
 
   void flush() {

@@ -37,10 +37,9 @@ public final class Operators {
   public static OperatorSpec partialCombine(
       String stepName,
       CombineFn<Object, Object, Object> fn,
-      Coder<Object> keyCoder,
       TimestampCombiner timestampCombiner,
       ExchangeSpec exchange) {
-    return new CombineOperators.PartialSpec(stepName, fn, keyCoder, timestampCombiner, exchange);
+    return new CombineOperators.PartialSpec(stepName, fn, timestampCombiner, exchange);
   }
 
   /** The final half of a lifted Combine.perKey; the root of a stage fed by a keyed exchange. */

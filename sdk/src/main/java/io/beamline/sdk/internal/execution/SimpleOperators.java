@@ -38,7 +38,7 @@ final class SimpleOperators {
     public Operator create(TaskContext context) {
       return new OneOutput(context, output) {
         @Override
-        public void process(Object element) {
+        public void processElement(Object element) {
           out.accept((WindowedValue<?>) element);
         }
       };
@@ -53,7 +53,7 @@ final class SimpleOperators {
       return new OneOutput(context, output) {
         @Override
         @SuppressWarnings("unchecked")
-        public void process(Object element) throws Exception {
+        public void processElement(Object element) throws Exception {
           WindowedValue<Object> value = (WindowedValue<Object>) element;
           try (var scope = context.scopedMetrics(stepName)) {
             for (WindowedValue<Object> single : value.explodeWindows()) {
@@ -100,14 +100,15 @@ final class SimpleOperators {
         private final List<WindowedValue<?>> written = new ArrayList<>();
 
         @Override
-        public void process(Object element) {
+        public void processElement(Object element) {
           written.add((WindowedValue<?>) element);
           out.accept((WindowedValue<?>) element);
         }
 
         @Override
-        public void finish() {
+        public void finishBundle() {
           context.sideInputStore().append(view, written);
+          written.clear();
         }
       };
     }

@@ -358,7 +358,7 @@ public final class PipelineTranslator {
 
   // ---- combiner lifting -----------------------------------------------------------------------
 
-  private static boolean isLiftableCombine(TransformHierarchy.Node node) {
+  private boolean isLiftableCombine(TransformHierarchy.Node node) {
     if (!(node.getTransform() instanceof Combine.PerKey<?, ?, ?> perKey)
         || !perKey.getSideInputs().isEmpty()
         || !(perKey.getFn() instanceof Combine.CombineFn)) {
@@ -368,7 +368,26 @@ public final class PipelineTranslator {
     WindowingStrategy<?, ?> strategy = input.getWindowingStrategy();
     return input.getCoder() instanceof KvCoder
         && strategy.getWindowFn().isNonMerging()
-        && strategy.getTrigger() instanceof DefaultTrigger;
+        && strategy.getTrigger() instanceof DefaultTrigger
+        && accumulatorCoder(node) != null;
+  }
+
+  /**
+   * The coder of the accumulators a lifted {@code Combine.perKey} shuffles, or null if the
+   * CombineFn cannot provide one (then the Combine is not lifted: its expansion runs instead).
+   */
+  @SuppressWarnings("unchecked")
+  private Coder<?> accumulatorCoder(TransformHierarchy.Node node) {
+    Combine.CombineFn<Object, Object, Object> fn =
+        (Combine.CombineFn<Object, Object, Object>)
+            ((Combine.PerKey<?, ?, ?>) node.getTransform()).getFn();
+    KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) onlyInput(node).getCoder();
+    try {
+      return fn.getAccumulatorCoder(
+          pipeline.getCoderRegistry(), (Coder<Object>) kvCoder.getValueCoder());
+    } catch (org.apache.beam.sdk.coders.CannotProvideCoderException e) {
+      return null;
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -379,16 +398,16 @@ public final class PipelineTranslator {
     PCollection<?> input = onlyInput(node);
     KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
     var timestampCombiner = input.getWindowingStrategy().getTimestampCombiner();
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".accumulators", kvCoder.getKeyCoder(), input);
+    ExchangeSpec exchange =
+        newExchange(
+            node.getFullName() + ".accumulators",
+            kvCoder.getKeyCoder(),
+            KvCoder.of(kvCoder.getKeyCoder(), accumulatorCoder(node)),
+            input.getWindowingStrategy());
     Stage upstream = producers.get(input);
     upstream.addFused(
         input,
-        Operators.partialCombine(
-            node.getFullName() + "/Partial",
-            fn,
-            (Coder<Object>) kvCoder.getKeyCoder(),
-            timestampCombiner,
-            exchange));
+        Operators.partialCombine(node.getFullName() + "/Partial", fn, timestampCombiner, exchange));
     Stage stage =
         Stage.ofExchange(
             stages.size(),
@@ -439,9 +458,14 @@ public final class PipelineTranslator {
   }
 
   private ExchangeSpec newExchange(String name, Coder<?> keyCoder, PCollection<?> input) {
+    return newExchange(name, keyCoder, input.getCoder(), input.getWindowingStrategy());
+  }
+
+  /** A new exchange whose elements are encoded with {@code valueCoder} in their windows. */
+  private ExchangeSpec newExchange(
+      String name, Coder<?> keyCoder, Coder<?> valueCoder, WindowingStrategy<?, ?> windowing) {
     Coder<?> elementCoder =
-        WindowedValues.getFullCoder(
-            input.getCoder(), input.getWindowingStrategy().getWindowFn().windowCoder());
+        WindowedValues.getFullCoder(valueCoder, windowing.getWindowFn().windowCoder());
     ExchangeSpec spec = new ExchangeSpec(exchanges.size(), name, keyCoder, elementCoder);
     exchanges.add(spec);
     return spec;
@@ -450,6 +474,7 @@ public final class PipelineTranslator {
   private void registerOutputs(TransformHierarchy.Node node, Stage stage) {
     for (PValue output : node.getOutputs().values()) {
       producers.put((PCollection<?>) output, stage);
+      stage.addProducer((PCollection<?>) output, node.getFullName());
     }
   }
 
