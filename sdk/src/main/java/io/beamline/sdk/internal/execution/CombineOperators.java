@@ -40,41 +40,23 @@ final class CombineOperators {
 
   private record SlotKey(ByteKey key, BoundedWindow window) {}
 
-  /**
-   * The partial half, fused into the producing stage; writes accumulators into {@code exchange}.
-   */
-  record PartialSpec(
-      String stepName,
-      CombineFn<Object, Object, Object> fn,
-      TimestampCombiner timestampCombiner,
-      ExchangeSpec exchange)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new Partial(this, context);
-    }
+  /** The partial half, fused into the producing stage; writes accumulators into the exchange. */
+  static Operator partial(OperatorSpec.PartialCombine spec, TaskContext context) {
+    return new Partial(spec, context);
   }
 
   /** The final half, at the receiving end of the keyed exchange. */
-  record FinalSpec(
-      String stepName,
-      CombineFn<Object, Object, Object> fn,
-      TimestampCombiner timestampCombiner,
-      PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new Final(this, context);
-    }
+  static Operator finalHalf(OperatorSpec.FinalCombine spec, TaskContext context) {
+    return new Final(spec, context);
   }
 
   private static final class Partial implements Operator {
-    private final PartialSpec spec;
+    private final OperatorSpec.PartialCombine spec;
     private final TaskContext context;
     private final Map<SlotKey, Slot> slots = new HashMap<>();
     private ExchangeWriter writer;
 
-    Partial(PartialSpec spec, TaskContext context) {
+    Partial(OperatorSpec.PartialCombine spec, TaskContext context) {
       this.spec = spec;
       this.context = context;
     }
@@ -124,11 +106,11 @@ final class CombineOperators {
   }
 
   private static final class Final implements Operator {
-    private final FinalSpec spec;
+    private final OperatorSpec.FinalCombine spec;
     private final TaskContext context;
     private final Map<SlotKey, Slot> slots = new LinkedHashMap<>();
 
-    Final(FinalSpec spec, TaskContext context) {
+    Final(OperatorSpec.FinalCombine spec, TaskContext context) {
       this.spec = spec;
       this.context = context;
     }

@@ -110,7 +110,8 @@ public final class EpochExecutor {
     private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
     private final Map<Stage, Instant> outputWatermarks = new HashMap<>();
     private final SideInputStore sideInputs = new SideInputStore(false);
-    private final TaskContext.Shared shared = stages.shared(false, sideInputs);
+    private final Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
+    private final TaskContext.Shared shared = stages.shared(false, sideInputs, exchanges);
     /** The tasks of each stage, per partition, created when first run and kept for the run. */
     private final Map<Stage, StageTask[]> tasks = new HashMap<>();
     private final CheckpointLog log;
@@ -135,7 +136,7 @@ public final class EpochExecutor {
       boolean syntheticTime = false;
       for (Stage stage : plan.stages()) {
         if (stage.source() != null) {
-          EpochSource source = stage.source().forEpochs(stages);
+          EpochSource source = EpochSource.of(stage.source(), stages);
           sources.put(stage, source);
           syntheticTime |= source.ownsProcessingTime();
         }
@@ -526,7 +527,7 @@ public final class EpochExecutor {
           List<?> stageSplits = splits.get(stage);
           if (!stageSplits.isEmpty()) {
             stages.runStage(
-                stage, shared, stageSplits, taskFactory(stage), false, time,
+                stage, exchanges, stageSplits, taskFactory(stage), false, time,
                 p -> infoOf(p, replaying));
           }
           outputWatermarks.put(stage, held(stage, watermark));
@@ -551,9 +552,9 @@ public final class EpochExecutor {
           stage.sideInputs().isEmpty() ? null : pushbackOf(stage);
       boolean retry = pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty());
       stages.runStage(
-          stage, shared, null, taskFactory(stage), keyed || retry, time,
+          stage, exchanges, null, taskFactory(stage), keyed || retry, time,
           p -> infoOf(p, replaying));
-      shared.exchanges().get(stage.inputExchange()).clear();
+      exchanges.get(stage.inputExchange()).clear();
       outputWatermarks.put(stage, held(stage, time.watermark()));
       if (stores != null) {
         for (KeyedStateStore store : stores) {

@@ -41,32 +41,14 @@ import org.joda.time.Instant;
  */
 final class GroupByKeyOperator implements Operator {
 
-  /**
-   * @param stepName full name of the GroupByKey
-   * @param windowingStrategy windowing strategy of the input PCollection
-   * @param output the grouped PCollection
-   */
-  record Spec(
-      String stepName,
-      WindowingStrategy<?, ?> windowingStrategy,
-      Coder<?> keyCoder,
-      Coder<?> valueCoder,
-      PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new GroupByKeyOperator(this, context);
-    }
-  }
-
-  private final Spec spec;
+  private final OperatorSpec.GroupByKey spec;
   private final TaskContext context;
   private final KeyGroups buffered = new KeyGroups();
   private final CurrentKey current = new CurrentKey();
   private DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner;
   private boolean inBundle;
 
-  GroupByKeyOperator(Spec spec, TaskContext context) {
+  GroupByKeyOperator(OperatorSpec.GroupByKey spec, TaskContext context) {
     this.spec = spec;
     this.context = context;
   }

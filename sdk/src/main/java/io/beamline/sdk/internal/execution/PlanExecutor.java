@@ -86,7 +86,8 @@ public final class PlanExecutor {
    *     {@code UserCodeException}); remaining stages are not started
    */
   public void execute() throws Exception {
-    TaskContext.Shared shared = shared(true, new SideInputStore(true));
+    Map<ExchangeSpec, Exchange> exchanges = newExchanges();
+    TaskContext.Shared shared = shared(true, new SideInputStore(true), exchanges);
     EpochTime time =
         new EpochTime(
             BoundedWindow.TIMESTAMP_MAX_VALUE, Instant.now(), BoundedWindow.TIMESTAMP_MAX_VALUE);
@@ -96,7 +97,7 @@ public final class PlanExecutor {
       try {
         runStage(
             stage,
-            shared,
+            exchanges,
             splits,
             p -> tasks[p] = new StageTask(stage, new TaskContext(shared, stage, p, null, null)),
             false,
@@ -106,19 +107,31 @@ public final class PlanExecutor {
         closeAll(java.util.Arrays.asList(tasks));
       }
       if (stage.inputExchange() != null) {
-        shared.exchanges().get(stage.inputExchange()).clear();
+        exchanges.get(stage.inputExchange()).clear();
       }
     }
   }
 
-  /** What every task of a run shares: fresh exchanges for every edge of the plan. */
-  public TaskContext.Shared shared(boolean bounded, SideInputStore sideInputs) {
+  /** Fresh, empty in-memory exchanges for every edge of the plan. */
+  public Map<ExchangeSpec, Exchange> newExchanges() {
     Map<ExchangeSpec, Exchange> exchanges = new HashMap<>();
     for (ExchangeSpec spec : plan.exchanges()) {
       exchanges.put(spec, new Exchange(new ExchangeCodec(spec), parallelism));
     }
+    return exchanges;
+  }
+
+  /** What every task of a run shares, writing into {@code exchanges}. */
+  public TaskContext.Shared shared(
+      boolean bounded, SideInputStore sideInputs, Map<ExchangeSpec, Exchange> exchanges) {
     return new TaskContext.Shared(
-        options, parallelism, bounded, exchanges, sideInputs, activity, enforceModel);
+        options,
+        parallelism,
+        bounded,
+        (spec, producer, partition) -> exchanges.get(spec).writer(producer, partition),
+        sideInputs,
+        activity,
+        enforceModel);
   }
 
   /** Creates (on first use) the task of one partition. */
@@ -137,7 +150,7 @@ public final class PlanExecutor {
    */
   public void runStage(
       Stage stage,
-      TaskContext.Shared shared,
+      Map<ExchangeSpec, Exchange> exchanges,
       @Nullable List<?> splits,
       TaskFactory tasks,
       boolean allPartitions,
@@ -156,7 +169,7 @@ public final class PlanExecutor {
       }
       activity.addAndGet(splits.size());
     } else {
-      Exchange input = shared.exchanges().get(stage.inputExchange());
+      Exchange input = exchanges.get(stage.inputExchange());
       long size = 0;
       for (int p = 0; p < parallelism; p++) {
         size += input.partition(p).size();
@@ -210,7 +223,7 @@ public final class PlanExecutor {
             if (splits != null) {
               Operator.Receiver output = task.sourceOutput();
               for (Object split : splits) {
-                task.stage().source().read(split, context, output);
+                Sources.read(task.stage().source(), split, context, output);
               }
             } else {
               ExchangeCodec codec = input.codec();
@@ -266,7 +279,8 @@ public final class PlanExecutor {
 
   /** Splits a source, counting metrics reported by {@code split} under the source's step. */
   public List<?> split(SourceSpec source) throws Exception {
-    return withSourceMetrics(source.stepName(), () -> source.split(options, parallelism));
+    return withSourceMetrics(
+        source.stepName(), () -> Sources.split(source, options, parallelism));
   }
 
   /**

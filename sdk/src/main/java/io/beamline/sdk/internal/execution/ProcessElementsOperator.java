@@ -45,24 +45,7 @@ import org.joda.time.Duration;
  */
 final class ProcessElementsOperator implements Operator {
 
-  /**
-   * @param input the PCollection of {@code KV<byte[], KV<element, restriction>>} that was shuffled
-   */
-  record Spec(
-      String stepName,
-      ProcessElements<Object, Object, Object, Object, Object> transform,
-      PCollection<?> input,
-      Map<TupleTag<?>, PCollection<?>> outputs,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      WindowingStrategy<?, ?> windowingStrategy)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new ProcessElementsOperator(this, context);
-    }
-  }
-
-  private final Spec spec;
+  private final OperatorSpec.ProcessElements spec;
   private final TaskContext context;
   private final CurrentKey current = new CurrentKey();
   private ScheduledExecutorService checkpointTimer;
@@ -73,7 +56,7 @@ final class ProcessElementsOperator implements Operator {
   private KvCoder<byte[], KV<Object, Object>> inputCoder;
   private boolean inBundle;
 
-  ProcessElementsOperator(Spec spec, TaskContext context) {
+  ProcessElementsOperator(OperatorSpec.ProcessElements spec, TaskContext context) {
     this.spec = spec;
     this.context = context;
   }

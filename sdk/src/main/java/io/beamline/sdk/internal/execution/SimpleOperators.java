@@ -33,10 +33,9 @@ final class SimpleOperators {
   }
 
   /** Passes elements through unchanged: Flatten, at the receiving end of its forward exchange. */
-  record FlattenSpec(String stepName, PCollection<?> output) implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator flatten(OperatorSpec.Flatten spec, TaskContext context) {
+    {
+      return new OneOutput(context, spec.output()) {
         @Override
         public void processElement(Object element) {
           out.accept((WindowedValue<?>) element);
@@ -46,11 +45,11 @@ final class SimpleOperators {
   }
 
   /** Window.Assign: assigns each element to the windows its {@link WindowFn} returns. */
-  record AssignWindowsSpec(String stepName, WindowFn<Object, BoundedWindow> windowFn, PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator assignWindows(OperatorSpec.AssignWindows spec, TaskContext context) {
+    String stepName = spec.stepName();
+    WindowFn<Object, BoundedWindow> windowFn = spec.windowFn();
+    {
+      return new OneOutput(context, spec.output()) {
         @Override
         @SuppressWarnings("unchecked")
         public void processElement(Object element) throws Exception {
@@ -92,11 +91,10 @@ final class SimpleOperators {
    * CreatePCollectionView: records the elements of the view's PCollection in the {@link
    * SideInputStore} when the task finishes, and passes them on unchanged.
    */
-  record ViewWriterSpec(String stepName, PCollectionView<?> view, PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator viewWriter(OperatorSpec.ViewWriter spec, TaskContext context) {
+    PCollectionView<?> view = spec.view();
+    {
+      return new OneOutput(context, spec.output()) {
         private final List<WindowedValue<?>> written = new ArrayList<>();
 
         @Override

@@ -31,7 +31,7 @@ public final class StageTask {
     this.stage = stage;
     this.context = context;
     for (OperatorSpec spec : stage.operators()) {
-      Operator op = spec.create(context);
+      Operator op = OperatorFactory.create(spec, context);
       context.register(spec, op);
       operators.add(op);
     }

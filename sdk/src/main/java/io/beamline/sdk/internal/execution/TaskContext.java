@@ -42,7 +42,7 @@ public final class TaskContext {
    * @param bounded true for the single epoch of a bounded run: all input is present, so steps may
    *     use shortcuts that assume every window fires exactly once (combiner lifting, direct
    *     grouping)
-   * @param exchanges the exchange of every shuffle edge
+   * @param exchangeWriters makes a task's writers into the exchanges its stage feeds
    * @param sideInputs materialised side inputs
    * @param activity counter of work that moves a run forward (timers fired)
    * @param enforceModel check encodability and immutability of elements ({@link ModelEnforcement})
@@ -51,7 +51,7 @@ public final class TaskContext {
       PipelineOptions options,
       int parallelism,
       boolean bounded,
-      Map<ExchangeSpec, Exchange> exchanges,
+      ExchangeWriter.Factory exchangeWriters,
       SideInputStore sideInputs,
       AtomicLong activity,
       boolean enforceModel) {}
@@ -223,12 +223,12 @@ public final class TaskContext {
   }
 
   private ExchangeWriter newExchangeWriter(ExchangeSpec spec, String producer) {
-    ExchangeWriter writer = new ExchangeWriter(shared.exchanges().get(spec), producer, partition);
+    ExchangeWriter writer = shared.exchangeWriters().create(spec, producer, partition);
     exchangeWriters.add(writer);
     return writer;
   }
 
-  /** Appends everything buffered by this task's exchange writers to the exchanges. */
+  /** Hands over everything this task's exchange writers hold. */
   void flushExchanges() {
     for (ExchangeWriter writer : exchangeWriters) {
       writer.flush();
