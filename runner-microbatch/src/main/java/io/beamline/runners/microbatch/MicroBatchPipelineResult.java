@@ -1,11 +1,13 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.runners.microbatch.internal.ProgressLog;
+
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
-import io.beamline.sdk.internal.execution.EpochConfig;
-import io.beamline.sdk.internal.execution.EpochExecutor;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
-import io.beamline.sdk.internal.execution.PlanExecutor;
+import io.beamline.runners.microbatch.internal.EpochConfig;
+import io.beamline.runners.microbatch.internal.EpochExecutor;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.runners.microbatch.internal.PlanExecutor;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -1,10 +1,13 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.runners.microbatch.internal.EpochOptions;
+import io.beamline.runners.microbatch.internal.ProgressLog;
+
 import com.google.common.base.Preconditions;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
-import io.beamline.sdk.internal.execution.EpochConfig;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.runners.microbatch.internal.EpochConfig;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
 import java.nio.file.Path;
 import io.beamline.sdk.internal.translation.PipelineOverrides;
 import io.beamline.sdk.internal.translation.PipelineTranslator;

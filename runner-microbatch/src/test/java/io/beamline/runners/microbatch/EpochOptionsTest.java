@@ -1,5 +1,7 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.runners.microbatch.internal.EpochOptions;
+
 import static org.junit.Assert.assertEquals;
 
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
