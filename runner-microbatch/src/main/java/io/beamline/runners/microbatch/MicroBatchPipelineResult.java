@@ -5,9 +5,12 @@ import io.beamline.runners.microbatch.internal.ProgressLog;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
 import io.beamline.runners.microbatch.internal.EpochConfig;
-import io.beamline.runners.microbatch.internal.EpochExecutor;
+import io.beamline.runners.microbatch.internal.BoundedRun;
+import io.beamline.runners.microbatch.internal.EpochLoop;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
-import io.beamline.runners.microbatch.internal.PlanExecutor;
+import io.beamline.runners.microbatch.internal.StageRunner;
+import io.beamline.sdk.internal.lifecycle.RunState;
+import io.beamline.sdk.internal.metrics.RunMetrics;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,7 +28,8 @@ import org.joda.time.Duration;
  * The result of a {@link MicroBatchRunner} run: its state, its metrics, and a way to wait for it
  * or cancel it.
  *
- * <p>State machine: {@code RUNNING → DONE | FAILED | CANCELLED}; the three are terminal.
+ * <p>State machine: {@link RunState} ({@code STARTING → RUNNING → DONE | FAILED | CANCELLED}, the
+ * last three terminal), reported as Beam's {@code PipelineResult.State}.
  *
  * <p>Threading: the pipeline runs on one non-daemon driver thread (so a {@code main} that only
  * calls {@code run()} still completes) plus a pool of {@code parallelism} daemon task threads. All
@@ -38,11 +42,10 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private final MicroBatchPipelineOptions options;
   private final @Nullable EpochConfig epochs;
   private final ProgressLog progress;
-  private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
-  private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
+  private final RunMetrics metrics = new RunMetrics();
   private final Thread driver;
   private volatile ExecutorService pool;
-  private volatile State state = State.RUNNING;
+  private volatile RunState state = RunState.STARTING;
   private volatile Throwable failure;
 
   MicroBatchPipelineResult(
@@ -64,28 +67,32 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private void runToCompletion() {
     int parallelism = Parallelism.of(options);
     pool = Executors.newFixedThreadPool(parallelism, taskThreads());
-    if (state == State.CANCELLED) {
+    if (!moveTo(RunState.RUNNING)) { // cancelled before it started
       pool.shutdownNow();
       return;
     }
     try {
-      PlanExecutor executor =
-          new PlanExecutor(
+      StageRunner runner =
+          new StageRunner(
               plan,
               options,
               parallelism,
               pool,
-              attempted,
-              committed,
+              metrics,
               Boolean.TRUE.equals(options.getEnforceModel()));
       if (plan.bounded()) {
-        executor.execute();
+        BoundedRun.execute(runner);
       } else {
-        new EpochExecutor(plan, executor, epochs, progress).execute();
+        new EpochLoop(runner, epochs, progress).execute();
       }
-      finish(State.DONE, null);
+      moveTo(RunState.DONE);
     } catch (Throwable t) {
-      finish(state == State.CANCELLED ? State.CANCELLED : State.FAILED, t);
+      synchronized (this) {
+        if (!state.isTerminal()) {
+          failure = t;
+        }
+      }
+      moveTo(RunState.FAILED);
     } finally {
       pool.shutdownNow();
       try {
@@ -96,12 +103,20 @@ public final class MicroBatchPipelineResult implements PipelineResult {
     }
   }
 
-  private synchronized void finish(State terminal, Throwable t) {
-    if (!state.isTerminal()) {
-      failure = t;
-      state = terminal;
+  /**
+   * Moves the run to {@code next} unless it is already terminal (a cancel won the race); wakes
+   * waiters.
+   *
+   * @return true if the state changed
+   */
+  private synchronized boolean moveTo(RunState next) {
+    if (state.isTerminal()) {
+      notifyAll();
+      return false;
     }
+    state = state.to(next);
     notifyAll();
+    return true;
   }
 
   private ThreadFactory taskThreads() {
@@ -116,7 +131,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
 
   @Override
   public State getState() {
-    return state;
+    return state.beamState();
   }
 
   /**
@@ -127,7 +142,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   @Override
   public synchronized State cancel() {
     if (!state.isTerminal()) {
-      state = State.CANCELLED;
+      state = state.to(RunState.CANCELLED);
       ExecutorService tasks = pool;
       if (tasks != null) {
         tasks.shutdownNow();
@@ -135,7 +150,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       driver.interrupt();
       notifyAll();
     }
-    return state;
+    return state.beamState();
   }
 
   /**
@@ -166,13 +181,13 @@ public final class MicroBatchPipelineResult implements PipelineResult {
         }
       }
     }
-    if (state == State.FAILED) {
+    if (state == RunState.FAILED) {
       throw asExecutionException(failure);
     }
-    if (state == State.CANCELLED && !awaitDriver(deadline)) {
+    if (state == RunState.CANCELLED && !awaitDriver(deadline)) {
       return null; // cancelled, but tasks have not stopped yet
     }
-    return state;
+    return state.beamState();
   }
 
   /** Waits until the driver thread (and so every task it waits for) has stopped. */
@@ -222,6 +237,6 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   /** Attempted and committed metrics; committed metrics count only tasks that succeeded. */
   @Override
   public MetricResults metrics() {
-    return MetricsContainerStepMap.asMetricResults(attempted, committed);
+    return metrics.results();
   }
 }

@@ -79,22 +79,20 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     ExecutablePlan plan = PipelineTranslator.translate(pipeline, epochs);
     LOG.debug("Executable plan:\n{}", plan.describe());
     EpochConfig epochConfig = plan.bounded() ? null : EpochOptions.configOf(options, plan);
-    Path progressFile = null;
-    if (options.getProgressFile() != null) {
-      progressFile = Path.of(options.getProgressFile());
-    } else if (epochConfig != null && epochConfig.checkpointDir() != null) {
-      progressFile = epochConfig.checkpointDir().resolve("progress.jsonl");
-    }
-    if (epochConfig != null && epochConfig.checkpointDir() != null) {
-      LOG.info("Checkpoint directory: {}", epochConfig.checkpointDir());
+    Path checkpointDir = epochConfig == null ? null : epochConfig.checkpoint().checkpointDir();
+    Path progressFile =
+        epochConfig == null
+            ? (options.getProgressFile() == null ? null : Path.of(options.getProgressFile()))
+            : epochConfig.checkpoint().progressFile(options);
+    if (checkpointDir != null) {
+      LOG.info("Checkpoint directory: {}", checkpointDir);
     }
     MicroBatchPipelineResult result =
         new MicroBatchPipelineResult(
             plan,
             options,
             epochConfig,
-            new ProgressLog(
-                progressFile, epochConfig != null && epochConfig.checkpointDir() != null));
+            new ProgressLog(progressFile, checkpointDir != null));
     result.start();
     return result;
   }

@@ -10,7 +10,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
- * A source as the {@link EpochExecutor} sees it: asked once per epoch for the slice of input to
+ * A source as the epoch loop ({@link EpochPlanner}) sees it: asked once per epoch for the slice of input to
  * read in that epoch, it also reports its watermark and whether it is exhausted. A checkpointable
  * source also describes each planned slice as offsets (written to {@code offsets/N} before the
  * epoch is processed), can plan the same slice again from them (replay) and can resume after them.
@@ -76,7 +76,7 @@ public interface EpochSource {
   default void close() throws Exception {}
 
   /** {@code source} as epochs. */
-  static EpochSource of(SourceSpec source, PlanExecutor executor) {
+  static EpochSource of(SourceSpec source, StageRunner executor) {
     if (source instanceof SourceSpec.UnboundedRead read) {
       return new UnboundedEpochSource(read.stepName(), read.source());
     }
@@ -87,7 +87,7 @@ public interface EpochSource {
   }
 
   /** A bounded source read whole in the first epoch; its watermark is then +∞. */
-  static EpochSource readOnce(PlanExecutor executor, SourceSpec source) {
+  static EpochSource readOnce(StageRunner executor, SourceSpec source) {
     return new EpochSource() {
       private boolean read;
       private boolean readInLastEpoch;

@@ -12,6 +12,7 @@ import io.beamline.sdk.internal.plan.SourceSpec;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.sideinput.SideInputStore;
 
+import io.beamline.sdk.internal.metrics.RunMetrics;
 import io.beamline.sdk.io.EpochInfo;
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -39,17 +40,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs stages of an {@link ExecutablePlan} on a pool, one stage at a time: each stage's tasks feed
- * their input (source splits, or one exchange partition) to their {@link StageTask}, move its
- * watermark and clock, and end its bundle; a stage starts when every stage before it has finished,
- * so its exchanges and side inputs are complete. {@link #execute()} runs a bounded plan this way
- * once; the epoch loop runs every stage once per epoch.
+ * Runs one epoch of one stage on a pool: each task feeds its input (source splits, or one exchange
+ * partition) to its {@link StageTask}, moves its watermark and clock, and ends its bundle. The
+ * {@link StageScheduler} runs the stages of an epoch one after another with this, so a stage
+ * starts when every stage before it has finished and its exchanges and side inputs are complete;
+ * {@link BoundedRun} runs a bounded plan as one such epoch.
  *
  * <p>Threading: the methods are called from one driver thread; tasks run on {@code pool} (a lone
- * task on the driver thread). Metrics of finished tasks are merged under this object's lock.
+ * task on the driver thread). Metrics go to the thread-safe {@link RunMetrics}.
  */
-public final class PlanExecutor {
-  private static final Logger LOG = LoggerFactory.getLogger(PlanExecutor.class);
+public final class StageRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
 
   /**
    * The clocks of one stage in one epoch.
@@ -66,62 +67,30 @@ public final class PlanExecutor {
   private final PipelineOptions options;
   private final int parallelism;
   private final ExecutorService pool;
-  private final MetricsContainerStepMap attempted;
-  private final MetricsContainerStepMap committed;
+  private final RunMetrics metrics;
   private final boolean enforceModel;
   private final AtomicLong activity = new AtomicLong();
 
   /**
-   * @param enforceModel check elements against Beam's model ({@link ModelEnforcement})
+   * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
    */
-  public PlanExecutor(
+  public StageRunner(
       ExecutablePlan plan,
       PipelineOptions options,
       int parallelism,
       ExecutorService pool,
-      MetricsContainerStepMap attempted,
-      MetricsContainerStepMap committed,
+      RunMetrics metrics,
       boolean enforceModel) {
     this.plan = plan;
     this.options = options;
     this.parallelism = parallelism;
     this.pool = pool;
-    this.attempted = attempted;
-    this.committed = committed;
+    this.metrics = metrics;
     this.enforceModel = enforceModel;
   }
 
-  /**
-   * Runs a bounded plan to completion: every stage once, its tasks closed when it is done.
-   *
-   * @throws Exception the first failure of a task (user code exceptions arrive wrapped in Beam's
-   *     {@code UserCodeException}); remaining stages are not started
-   */
-  public void execute() throws Exception {
-    Map<ExchangeSpec, Exchange> exchanges = newExchanges();
-    TaskContext.Shared shared = shared(true, new SideInputStore(true), exchanges);
-    EpochTime time =
-        new EpochTime(
-            BoundedWindow.TIMESTAMP_MAX_VALUE, Instant.now(), BoundedWindow.TIMESTAMP_MAX_VALUE);
-    for (Stage stage : plan.stages()) {
-      List<?> splits = stage.source() != null ? split(stage.source()) : null;
-      StageTask[] tasks = new StageTask[parallelism];
-      try {
-        runStage(
-            stage,
-            exchanges,
-            splits,
-            p -> tasks[p] = new StageTask(stage, new TaskContext(shared, stage, p, null, null)),
-            false,
-            time,
-            p -> null);
-      } finally {
-        closeAll(java.util.Arrays.asList(tasks));
-      }
-      if (stage.inputExchange() != null) {
-        exchanges.get(stage.inputExchange()).clear();
-      }
-    }
+  public ExecutablePlan plan() {
+    return plan;
   }
 
   /** Fresh, empty in-memory exchanges for every edge of the plan. */
@@ -295,23 +264,13 @@ public final class PlanExecutor {
         source.stepName(), () -> Sources.split(source, options, parallelism));
   }
 
-  /**
-   * Runs driver-side source work (splitting, an epoch's reads by {@code UnboundedReader}s) with
-   * the metrics it reports counted under the source's step, as a task's would be.
-   */
+  /** Runs driver-side source work with its metrics counted under the source's step. */
   public <T> T withSourceMetrics(String stepName, Callable<T> body) throws Exception {
-    MetricsContainerStepMap sourceMetrics = new MetricsContainerStepMap();
-    T result;
-    try (Closeable scope =
-        MetricsEnvironment.scopedMetricsContainer(sourceMetrics.getContainer(stepName))) {
-      result = body.call();
-    } finally {
-      synchronized (this) {
-        attempted.updateAll(sourceMetrics);
-        committed.updateAll(sourceMetrics);
-      }
-    }
-    return result;
+    return metrics.withSourceMetrics(stepName, body);
+  }
+
+  public RunMetrics metrics() {
+    return metrics;
   }
 
   private MetricsContainerStepMap runInline(Callable<MetricsContainerStepMap> run)
@@ -325,17 +284,14 @@ public final class PlanExecutor {
 
   private Exception unwrap(Throwable t) {
     if (t instanceof TaskFailedException failed) {
-      synchronized (this) {
-        attempted.updateAll(failed.metrics);
-      }
+      metrics.attemptOnly(failed.metrics);
       return (Exception) failed.getCause();
     }
     return t instanceof Exception e ? e : new RuntimeException(t);
   }
 
-  private synchronized void collect(MetricsContainerStepMap metrics) {
-    attempted.updateAll(metrics);
-    committed.updateAll(metrics);
+  private void collect(MetricsContainerStepMap taskMetrics) {
+    metrics.commit(taskMetrics);
   }
 
   /**
@@ -344,26 +300,6 @@ public final class PlanExecutor {
    */
   public long activity() {
     return activity.get();
-  }
-
-  /**
-   * Elements dropped as late so far (committed metrics): runners-core's {@code
-   * droppedDueToLateness} (LateDataDroppingDoFnRunner) and {@code StatefulParDoDropped}
-   * (StatefulDoFnRunner) counters over all steps.
-   */
-  public synchronized long lateRowsDropped() {
-    long dropped = 0;
-    MetricQueryResults results =
-        MetricsContainerStepMap.asAttemptedOnlyMetricResults(committed)
-            .queryMetrics(MetricsFilter.builder().build());
-    for (MetricResult<Long> counter : results.getCounters()) {
-      String name = counter.getName().getName();
-      if (name.equals(LateDataDroppingDoFnRunner.DROPPED_DUE_TO_LATENESS)
-          || name.equals(StatefulDoFnRunner.DROPPED_DUE_TO_LATENESS_COUNTER)) {
-        dropped += counter.getAttempted();
-      }
-    }
-    return dropped;
   }
 
   public int parallelism() {
