@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -208,17 +209,22 @@ public final class EpochLoop {
 
     /**
      * After the sources finished: true once every watermark is +∞. Otherwise a stage still holds
-     * its watermark (a pending timer, a checkpointed restriction) and draining goes on; an epoch
-     * without progress is followed by one at the end of processing time, and if that one moves
-     * nothing either the run is stuck.
+     * its watermark (a pending timer, a checkpointed restriction) and draining goes on; after an
+     * epoch without progress the run waits for a pending processing-time timer of the wall clock
+     * ({@link #waitForProcessingTimer}) if there is one, else the next epoch is at the end of
+     * processing time, and if that one moves nothing either the run is stuck.
      */
-    private boolean drained(long activityBefore) {
+    private boolean drained(long activityBefore) throws InterruptedException {
       if (scheduler.allAtEndOfTime()) {
         return true;
       }
       Map<Stage, Instant> watermarks = scheduler.outputWatermarks();
       boolean progress =
           runner.activity() != activityBefore || !watermarks.equals(previousWatermarks);
+      if (!progress && !jumpToEndOfTime && waitForProcessingTimer()) {
+        previousWatermarks = watermarks;
+        return false;
+      }
       if (!progress && jumpToEndOfTime) {
         throw new IllegalStateException(
             "Pipeline is stuck after its sources finished: epoch "
@@ -229,6 +235,44 @@ public final class EpochLoop {
       jumpToEndOfTime = !progress;
       previousWatermarks = watermarks;
       return false;
+    }
+
+    /**
+     * With wall-clock processing time, a pending processing-time timer that the clock has not
+     * reached yet is work that waiting will do (a splittable DoFn's resume timer: PeriodicSequence
+     * until its next element is due, Watch until its next poll; both read the wall clock
+     * themselves): waits until it is due and returns true, so the next epoch fires it. Jumping to
+     * the end of processing time instead would fire such a timer early and leave the keys' clocks
+     * at +∞, so the timer it sets again could never fire (DirectRunner also waits for the wall
+     * clock). False, without waiting, with a synthetic clock, without such a timer, or if the
+     * earliest one should already have fired (it is before this epoch's processing time; since
+     * processing time moves at least 1 ms per epoch, a timer that does not fire is not waited for
+     * twice).
+     *
+     * @throws InterruptedException if the run is cancelled while waiting
+     */
+    private boolean waitForProcessingTimer() throws InterruptedException {
+      if (planner.clock().isSynthetic()) {
+        return false;
+      }
+      Instant earliest = scheduler.earliestProcessingTimer();
+      // A timer fires once processing time is past it: one at exactly this epoch's processing time
+      // fires in the next epoch; one before it should have fired already.
+      if (!earliest.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)
+          || earliest.isBefore(planner.processingTime())) {
+        return false;
+      }
+      long waitMillis = earliest.getMillis() + 1 - planner.clock().now().getMillis();
+      if (waitMillis > 0) {
+        if (waitMillis >= 10_000) {
+          LOG.info("Waiting {} ms for the earliest processing-time timer, at {}", waitMillis, earliest);
+        } else {
+          LOG.debug("Waiting {} ms for the earliest processing-time timer, at {}", waitMillis, earliest);
+        }
+        // the run has nothing to do until then: this is the scheduled wake-up, not a poll
+        Thread.sleep(waitMillis);
+      }
+      return true;
     }
   }
 }

@@ -141,6 +141,11 @@ final class EpochPlanner implements AutoCloseable {
     return lastProcessingTime;
   }
 
+  /** The run's processing-time clock. */
+  ProcessingClock clock() {
+    return clock;
+  }
+
   /** The processing time of the last planned (or restored) epoch. */
   Instant processingTime() {
     return lastProcessingTime;

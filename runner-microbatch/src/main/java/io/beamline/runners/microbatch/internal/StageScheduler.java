@@ -213,6 +213,22 @@ final class StageScheduler implements AutoCloseable {
     return true;
   }
 
+  /**
+   * The earliest firing time of a pending processing-time timer of any keyed stage, or +∞.
+   */
+  Instant earliestProcessingTimer() {
+    Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (KeyedStateStore[] stores : keyedState.values()) {
+      for (KeyedStateStore store : stores) {
+        Instant timer = store.earliestProcessingTimer();
+        if (timer.isBefore(earliest)) {
+          earliest = timer;
+        }
+      }
+    }
+    return earliest;
+  }
+
   /** Keys with state or timers over all keyed stages and partitions. */
   long stateKeys() {
     long keys = 0;

@@ -158,13 +158,14 @@ public final class TaskContext {
 
   /**
    * The receiver of {@code pc}, which must be produced in this task's stage: it fans each element
-   * out to the consuming operators of the stage and to the exchanges fed by {@code pc}. An
-   * unconsumed PCollection gets a receiver that drops elements.
+   * out to the consuming operators of the stage and to the exchanges fed by {@code pc}, rows with
+   * the PCollection's schema ({@link SchemaRows}). An unconsumed PCollection gets a receiver that
+   * drops elements.
    */
   public Operator.Receiver receiver(PCollection<?> pc) {
     Operator.Receiver receiver = receivers.get(pc);
     if (receiver == null) {
-      receiver = buildReceiver(pc);
+      receiver = SchemaRows.normalizing(pc, buildReceiver(pc));
       if (enforcement != null) {
         receiver = enforcement.checking(pc, stage.producerOf(pc), receiver);
       }

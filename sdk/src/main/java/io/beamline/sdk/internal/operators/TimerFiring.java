@@ -19,7 +19,8 @@ final class TimerFiring {
   /**
    * Moves the partition of {@code store} to {@code watermark} and {@code processingTime} and fires
    * the eligible timers of every key that has timers, key after key in first-seen order, with
-   * {@code current} set to the key being fired.
+   * {@code current} set to the key being fired. Timers see the output watermark the partition had
+   * before this call; afterwards it is the new watermark held back by the keys' holds.
    *
    * @return how many timers fired
    */
@@ -38,8 +39,11 @@ final class TimerFiring {
         continue; // its clocks catch up when the key is next used (KeyedStateStore.get)
       }
       current.set(keyState);
+      KeyedTimers.setOutputWatermark(keyState.timers(), store.outputWatermark());
       count += KeyedTimers.fire(keyState.timers(), watermark, processingTime, oneAtATime, t -> firing.fire(keyState, t));
     }
+    Instant hold = store.earliestHold();
+    store.outputReached(hold.isBefore(watermark) ? hold : watermark);
     return count;
   }
 

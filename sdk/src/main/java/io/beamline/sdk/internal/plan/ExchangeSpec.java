@@ -1,6 +1,5 @@
 package io.beamline.sdk.internal.plan;
 
-import io.beamline.sdk.internal.exchange.KeyedElement;
 
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
@@ -12,7 +11,7 @@ import org.apache.beam.sdk.values.WindowedValues;
  *
  * <ul>
  *   <li>Keyed ({@link #keyCoder()} non-null): every element is a {@code KV}; it is routed to the
- *       partition of its key's structural value and carried as a {@link KeyedElement}. Feeds
+ *       partition of its key's structural value and carried as a {@code KeyedElement}. Feeds
  *       GroupByKey, stateful ParDo and the final half of a lifted Combine.
  *   <li>Forward ({@link #keyCoder()} null): elements keep the partition of the task that produced
  *       them. Materialises the input of Flatten and of ParDos that read side inputs.

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.LateDataUtils;
 import org.apache.beam.runners.core.ReadyCheckingSideInputReader;
 import org.apache.beam.runners.core.SideInputHandler;
 import org.apache.beam.runners.core.SideInputReader;
@@ -22,6 +23,7 @@ import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
+import org.apache.beam.sdk.values.WindowingStrategy;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
@@ -56,16 +58,22 @@ public final class SideInputStore {
   }
 
   /**
-   * Whether {@code window} of {@code view} is ready to be read: in a bounded run always; in an
-   * epoch run once data arrived for it or the view's watermark passed the window's end (the rule
-   * of runners-core's {@code SideInputHandler} plus Beam's end-of-window readiness).
+   * Whether {@code window} of {@code view} is ready to be read: in a bounded run always; otherwise
+   * once data arrived for it, or once the view's watermark has passed the time by which the window
+   * must have produced output if it had any input: the earlier of its garbage collection time (end
+   * plus the view's allowed lateness) and the watermark that guarantees its trigger fires
+   * (DirectRunner's {@code SideInputContainer}, which writes an empty view for the window then,
+   * through {@code WatermarkCallbackExecutor.callOnGuaranteedFiring}). With the default trigger
+   * that is the window's end; with {@code Wait.on}'s {@code Never} trigger it is the end plus the
+   * allowed lateness, so late signal data still holds the main input back.
    */
   synchronized boolean isReady(PCollectionView<?> view, BoundedWindow window) {
     if (complete) {
       return true;
     }
     Instant watermark = watermarks.getOrDefault(view, BoundedWindow.TIMESTAMP_MIN_VALUE);
-    if (watermark.isAfter(window.maxTimestamp())) {
+    if (watermark.isAfter(guaranteedFiring(view, window))
+        || !watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
       return true;
     }
     for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
@@ -74,6 +82,14 @@ public final class SideInputStore {
       }
     }
     return false;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Instant guaranteedFiring(PCollectionView<?> view, BoundedWindow window) {
+    WindowingStrategy strategy = view.getWindowingStrategyInternal();
+    Instant garbageCollection = LateDataUtils.garbageCollectionTime(window, strategy);
+    Instant trigger = strategy.getTrigger().getWatermarkThatGuaranteesFiring(window);
+    return trigger.isBefore(garbageCollection) ? trigger : garbageCollection;
   }
 
   /**

@@ -16,7 +16,9 @@ import java.nio.ByteBuffer;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
+import io.beamline.sdk.internal.time.KeyedTimers;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -75,6 +77,8 @@ public final class KeyedStateStore {
 
   private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  /** The partition's output watermark: the input watermark held by the holds, last computed. */
+  private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private final @Nullable RocksDbStore rocksDb;
   private final byte @Nullable [] operatorPrefix;
   private final @Nullable Coder<Object> keyCoder;
@@ -148,7 +152,39 @@ public final class KeyedStateStore {
         throw new IllegalStateException("Cannot advance the timers of key " + key, e);
       }
     }
+    KeyedTimers.setOutputWatermark(keyState.timers, outputWatermark);
     return keyState;
+  }
+
+  /**
+   * Records the partition's output watermark after its watermark moved (its input watermark held
+   * back by {@link #earliestHold()}); keys see it as their output watermark from then on.
+   */
+  public void outputReached(Instant output) {
+    if (output.isAfter(outputWatermark)) {
+      outputWatermark = output;
+    }
+  }
+
+  /** The output watermark last recorded by {@link #outputReached}. */
+  public Instant outputWatermark() {
+    return outputWatermark;
+  }
+
+  /**
+   * The earliest firing time of a pending processing-time or synchronized-processing-time timer of
+   * any key, or +∞ if there is none.
+   */
+  public Instant earliestProcessingTimer() {
+    Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (KeyState keyState : keys.values()) {
+      for (TimerData timer : keyState.timers.pending()) {
+        if (timer.getDomain() != TimeDomain.EVENT_TIME && timer.getTimestamp().isBefore(earliest)) {
+          earliest = timer.getTimestamp();
+        }
+      }
+    }
+    return earliest;
   }
 
   /** The input watermark the partition's keys have reached. */

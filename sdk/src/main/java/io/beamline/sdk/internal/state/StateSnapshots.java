@@ -58,13 +58,19 @@ public final class StateSnapshots {
     return new Time(processingTime, jumpToEndOfTime, watermarks);
   }
 
-  /** Puts logged clocks back: the output watermarks into the run, the rest returned. */
+  /**
+   * Puts logged clocks back: the output watermarks into the run (and into the keyed stores
+   * restored before), the rest returned.
+   */
   public void restoreWatermarks(Time time) {
     int i = 0;
     for (Stage stage : plan.stages()) {
       long watermark = time.watermarks()[i++];
       if (watermark != Long.MIN_VALUE) {
         outputWatermarks.put(stage, new Instant(watermark));
+        for (KeyedStateStore store : keyedState.getOrDefault(stage, new KeyedStateStore[0])) {
+          store.outputReached(new Instant(watermark)); // what downstream has seen
+        }
       }
     }
   }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
 
 /**
@@ -63,6 +64,25 @@ public final class KeyedTimers {
       }
     }
     return count;
+  }
+
+  /**
+   * Moves the output watermark of {@code timers} to {@code target}, clipped to their input
+   * watermark and never back. A keyed operator's output watermark is what downstream has already
+   * seen (DirectRunner: the step's output watermark when the bundle started; Flink: the operator
+   * instance's). Without it runners-core's {@code PaneInfoTracker} cannot tell that a first pane
+   * of a window the watermark has passed (a merged session, a window whose first element is late)
+   * is LATE, and calls it ON_TIME.
+   */
+  public static void setOutputWatermark(InMemoryTimerInternals timers, Instant target) {
+    Instant output = timers.currentOutputWatermarkTime();
+    if (target.isAfter(timers.currentInputWatermarkTime())) {
+      target = timers.currentInputWatermarkTime();
+    }
+    if (target.isAfter(BoundedWindow.TIMESTAMP_MIN_VALUE)
+        && (output == null || target.isAfter(output))) {
+      timers.advanceOutputWatermark(target);
+    }
   }
 
   /**

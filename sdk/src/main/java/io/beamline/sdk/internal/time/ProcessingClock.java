@@ -31,6 +31,11 @@ public final class ProcessingClock {
     return new ProcessingClock(true, SYNTHETIC_START);
   }
 
+  /** True for a TestStream's clock, which moves only on the TestStream's events. */
+  public boolean isSynthetic() {
+    return synthetic;
+  }
+
   /** The current processing time; a wall clock reads the system clock, never going back. */
   public Instant now() {
     if (!synthetic) {
