@@ -62,6 +62,7 @@ public final class PipelineTranslator {
 
   private final Pipeline pipeline;
   private final boolean bounded;
+  private final FusionPolicy fusion;
   private final Map<String, PrimitiveTranslator> translators;
   private final Map<PCollection<?>, Stage> producers = new HashMap<>();
   private final List<Stage> stages = new ArrayList<>();
@@ -71,9 +72,10 @@ public final class PipelineTranslator {
   /** Output of a GroupByKeyIntoKeyedWorkItems → its input, shuffled by ProcessElements. */
   private final Map<PCollection<?>, PCollection<?>> keyedWorkItemInputs = new HashMap<>();
 
-  private PipelineTranslator(Pipeline pipeline, boolean bounded) {
+  private PipelineTranslator(Pipeline pipeline, boolean bounded, FusionPolicy fusion) {
     this.pipeline = pipeline;
     this.bounded = bounded;
+    this.fusion = fusion;
     this.translators =
         ImmutableMap.<String, PrimitiveTranslator>builder()
             .put(PTransformTranslation.IMPULSE_TRANSFORM_URN, this::impulse)
@@ -108,8 +110,19 @@ public final class PipelineTranslator {
    *     translator cannot execute; the message names the transform
    */
   public static ExecutablePlan translate(Pipeline pipeline, boolean streaming) {
+    return translate(pipeline, streaming, FusionPolicy.FUSE);
+  }
+
+  /**
+   * Translates as {@link #translate(Pipeline, boolean)} does, fusing steps as {@code fusion} says.
+   *
+   * @throws UnsupportedTransformException if the pipeline uses a transform or feature this
+   *     translator cannot execute; the message names the transform
+   */
+  public static ExecutablePlan translate(
+      Pipeline pipeline, boolean streaming, FusionPolicy fusion) {
     boolean bounded = !streaming && !hasUnboundedPCollection(pipeline);
-    PipelineTranslator translator = new PipelineTranslator(pipeline, bounded);
+    PipelineTranslator translator = new PipelineTranslator(pipeline, bounded, fusion);
     pipeline.traverseTopologically(translator.new Visitor());
     return new ExecutablePlan(
         translator.stages, translator.exchanges, bounded, translator.transactionalSinks);
@@ -404,11 +417,17 @@ public final class PipelineTranslator {
             kvCoder.getKeyCoder(),
             KvCoder.of(kvCoder.getKeyCoder(), accumulatorCoder(node)),
             input.getWindowingStrategy());
-    Stage upstream = producers.get(input);
-    upstream.addFused(
-        input,
+    OperatorSpec partial =
         new OperatorSpec.PartialCombine(
-            node.getFullName() + "/Partial", fn, timestampCombiner, exchange));
+            node.getFullName() + "/Partial", fn, timestampCombiner, exchange);
+    Stage upstream;
+    if (fusion == FusionPolicy.NEVER) { // the partial half in a stage of its own, too
+      ExchangeSpec partialInput = newExchange(node.getFullName() + "/Partial.input", null, input);
+      upstream = addExchangeStage(partialInput, List.of(input), partial);
+    } else {
+      upstream = producers.get(input);
+      upstream.addFused(input, partial);
+    }
     Stage stage =
         Stage.ofExchange(
             stages.size(),
@@ -440,7 +459,17 @@ public final class PipelineTranslator {
     return stage;
   }
 
+  /**
+   * Fuses {@code spec} into the stage of its input, or (with {@link FusionPolicy#NEVER}) puts it in
+   * a stage of its own behind a forward exchange.
+   */
   private Stage fuse(TransformHierarchy.Node node, PCollection<?> input, OperatorSpec spec) {
+    if (fusion == FusionPolicy.NEVER) {
+      ExchangeSpec exchange = newExchange(node.getFullName() + ".input", null, input);
+      Stage stage = addExchangeStage(exchange, List.of(input), spec);
+      registerOutputs(node, stage);
+      return stage;
+    }
     Stage stage = producers.get(input);
     stage.addFused(input, spec);
     registerOutputs(node, stage);
