@@ -8,7 +8,6 @@ import io.beamline.sdk.io.EpochTransactional;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -49,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>This is the protocol of Beam's {@code KafkaExactlyOnceSink} with the runner's epoch as the
- * sequence number ({@code ../shared/research/exactly-once.md} §1.4, §6.1). Producers are kept in
- * a static cache across bundles, since {@code initTransactions()} costs hundreds of milliseconds.
+ * sequence number ({@code ../shared/research/exactly-once.md} §1.4, §6.1). Producers live as long
+ * as the DoFn instance ({@code @Setup} to {@code @Teardown}), which Beamline's runners reuse for
+ * the whole run, as Flink does: {@code initTransactions()} costs hundreds of milliseconds and runs
+ * once per shard and run, not per epoch.
  *
  * <p>Outside a checkpointed Beamline run there is no epoch to mark: each bundle is then one
  * transaction of a producer with a random id — atomic, but a retried bundle is written again.
@@ -63,12 +64,12 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
    * markers, so the crash test can show that without them replayed epochs are duplicated.
    */
   private static final boolean IGNORE_MARKER = Boolean.getBoolean("beamline.kafka.ignoreReplayMarker");
-  /** Shard writers by bootstrap servers and transactional id; live for the process. */
-  private static final Map<String, ShardWriter> WRITERS = new ConcurrentHashMap<>();
 
   private final WriteSpec<K, V> spec;
   private final Counter written = Metrics.counter(KafkaWriteFn.class, "recordsWritten");
   private final Counter skipped = Metrics.counter(KafkaWriteFn.class, "recordsSkippedOnReplay");
+  /** This instance's shard writers by bootstrap servers and transactional id. */
+  private transient Map<String, ShardWriter> writers;
   private transient @Nullable ShardWriter writer;
   private transient @Nullable EpochInfo epoch;
   private transient boolean skipBundle;
@@ -76,6 +77,20 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
 
   KafkaWriteFn(WriteSpec<K, V> spec) {
     this.spec = spec;
+  }
+
+  @Setup
+  public void setup() {
+    writers = new HashMap<>();
+  }
+
+  /** Closes the instance's producers (an open transaction is aborted by the broker on timeout). */
+  @Teardown
+  public void teardown() {
+    if (writers != null) {
+      writers.values().forEach(ShardWriter::close);
+      writers.clear();
+    }
   }
 
   @StartBundle
@@ -114,7 +129,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     }
     if (epoch == null) {
       ShardWriter w =
-          new ShardWriter(spec, spec.transactionalIdPrefix + "-" + UUID.randomUUID(), specBytes());
+          new ShardWriter(spec, spec.transactionalIdPrefix + "-" + UUID.randomUUID());
       w.init(null);
       w.producer.beginTransaction();
       return w;
@@ -124,7 +139,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     if (w.inTransaction) {
       // A bundle of this JVM ended without commit or discard (its run was cancelled): start over
       // with a new producer, whose initTransactions() aborts that transaction.
-      w.discard();
+      discard(w);
       w = writerFor(spec.bootstrapServers + "/" + id, id);
     }
     w.init(epoch.runId());
@@ -141,32 +156,16 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
   }
 
   /**
-   * The cached writer of {@code key}, or a new one if there is none or the cached one was made for
-   * another sink configuration (another pipeline in this JVM with the same transactional id: it
-   * takes the id over, as a restarted job would).
+   * This instance's writer of {@code key}, made on first use (or again after it was discarded).
    */
   private ShardWriter writerFor(String key, @Nullable String transactionalId) {
-    byte[] specBytes = specBytes();
-    return WRITERS.compute(
-        key,
-        (k, cached) -> {
-          if (cached != null && java.util.Arrays.equals(cached.specBytes, specBytes)) {
-            return cached;
-          }
-          if (cached != null) {
-            cached.close();
-          }
-          return new ShardWriter(spec, transactionalId, specBytes);
-        });
+    return writers.computeIfAbsent(key, k -> new ShardWriter(spec, transactionalId));
   }
 
-  private transient byte @Nullable [] specBytes;
-
-  private byte[] specBytes() {
-    if (specBytes == null) {
-      specBytes = org.apache.beam.sdk.util.SerializableUtils.serializeToByteArray(spec);
-    }
-    return specBytes;
+  /** Drops a producer whose transaction state is unknown; the next use creates a new one. */
+  private void discard(ShardWriter w) {
+    writers.values().remove(w);
+    w.close();
   }
 
   @FinishBundle
@@ -204,7 +203,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
       }
       written.inc(bundleRecords);
     } catch (ProducerFencedException | InvalidProducerEpochException e) {
-      w.discard();
+      discard(w);
       throw new IllegalStateException(
           "transactional.id "
               + w.transactionalId
@@ -212,7 +211,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
               + " restart); this attempt stops so that the newer one owns the shard",
           e);
     } catch (Exception e) {
-      w.discard(); // the transaction's outcome is unknown: a restart fences it and reads the marker
+      discard(w); // the transaction's outcome is unknown: a restart fences it and reads the marker
       throw e;
     } finally {
       if (epoch != null) {
@@ -233,7 +232,6 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     final WriteSpec<?, ?> spec;
     final @Nullable String transactionalId;
     final Producer<Object, Object> producer;
-    final byte[] specBytes;
     long committedEpoch = -1;
     boolean initialized;
     /** A transaction was begun and neither committed nor discarded. */
@@ -243,9 +241,8 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     volatile @Nullable Exception sendError;
 
     @SuppressWarnings("unchecked")
-    ShardWriter(WriteSpec<?, ?> spec, @Nullable String transactionalId, byte[] specBytes) {
+    ShardWriter(WriteSpec<?, ?> spec, @Nullable String transactionalId) {
       this.spec = spec;
-      this.specBytes = specBytes;
       this.transactionalId = transactionalId;
       Map<String, Object> config = new HashMap<>(spec.producerConfig);
       config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.bootstrapServers);
@@ -341,12 +338,6 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
         sendError = null;
         throw e;
       }
-    }
-
-    /** Drops a producer whose transaction state is unknown; the next use creates a new one. */
-    void discard() {
-      WRITERS.values().remove(this);
-      close();
     }
 
     void close() {
