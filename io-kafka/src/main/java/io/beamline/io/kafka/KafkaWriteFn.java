@@ -2,6 +2,7 @@ package io.beamline.io.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.beamline.sdk.testing.CrashPoint;
 import io.beamline.sdk.testing.CrashPoints;
 import io.beamline.sdk.io.EpochInfo;
 import io.beamline.sdk.io.EpochTransactional;
@@ -190,13 +191,13 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
               new ConsumerGroupMetadata(w.markerGroup()));
         }
         if (epoch != null) {
-          CrashPoints.reached("sinkBeforeCommit", epoch.epoch());
+          CrashPoints.reached(CrashPoint.SINK_BEFORE_COMMIT, epoch.epoch());
         }
         w.producer.commitTransaction();
         w.inTransaction = false;
         if (epoch != null) {
           w.committedEpoch = epoch.epoch();
-          CrashPoints.reached("sinkAfterCommit", epoch.epoch());
+          CrashPoints.reached(CrashPoint.SINK_AFTER_COMMIT, epoch.epoch());
         } else {
           w.close();
         }

@@ -8,12 +8,8 @@ import java.util.concurrent.TimeUnit;
  * point of that epoch, this prints {@code BEAMLINE-CRASH-POINT <point>:<epoch>} to stderr and
  * blocks, so the test can SIGKILL the JVM exactly there. Without the property it does nothing.
  *
- * <p>Points: {@code midOffsets} (half of {@code offsets/N} written to its temp file), {@code
- * afterOffsets} ({@code offsets/N} durable, nothing processed), {@code midSnapshot} (half of {@code
- * state/N} written to its temp file), {@code beforeCommit} (state durable, {@code commits/N} not
- * written). Sinks add their own: the Kafka sink's {@code sinkBeforeCommit} (epoch N produced and
- * flushed, its transaction not committed) and {@code sinkAfterCommit} (transaction committed,
- * {@code commits/N} not written).
+ * <p>The runners' points and those of the Kafka sink are the {@link CrashPoint}s; a connector may
+ * name points of its own ({@link #reached(String, long)}).
  */
 public final class CrashPoints {
   private static final String TARGET = System.getProperty("beamline.crashPoint");
@@ -21,8 +17,16 @@ public final class CrashPoints {
   private CrashPoints() {}
 
   /** Blocks forever if the crash test asked to be stopped at {@code point} of {@code epoch}. */
-  public static void reached(String point, long epoch) {
-    if (TARGET == null || !TARGET.equals(point + ":" + epoch)) {
+  public static void reached(CrashPoint point, long epoch) {
+    reached(point.key(), epoch);
+  }
+
+  /**
+   * Blocks forever if the crash test asked to be stopped at the point named {@code key} (a
+   * connector's own, e.g. {@code icebergBeforeCommit}) of {@code epoch}.
+   */
+  public static void reached(String key, long epoch) {
+    if (TARGET == null || !TARGET.equals(key + ":" + epoch)) {
       return;
     }
     System.err.println("BEAMLINE-CRASH-POINT " + TARGET);

@@ -1,5 +1,6 @@
 package io.beamline.sdk.internal.checkpoint;
 
+import io.beamline.sdk.testing.CrashPoint;
 import io.beamline.sdk.testing.CrashPoints;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -124,8 +125,8 @@ public final class CheckpointLog {
     CheckpointFiles.write(
         offsetsFile(epoch),
         JSON.writeValueAsBytes(offsets),
-        () -> CrashPoints.reached("midOffsets", epoch));
-    CrashPoints.reached("afterOffsets", epoch);
+        () -> CrashPoints.reached(CrashPoint.MID_OFFSETS, epoch));
+    CrashPoints.reached(CrashPoint.AFTER_OFFSETS, epoch);
   }
 
   /**
@@ -144,13 +145,13 @@ public final class CheckpointLog {
    *     the crash point {@code midSnapshot} is then half-way through this file
    */
   public void writeCommit(long epoch, ObjectNode commit, boolean holdsState) throws IOException {
-    CrashPoints.reached("beforeCommit", epoch);
+    CrashPoints.reached(CrashPoint.BEFORE_COMMIT, epoch);
     CheckpointFiles.write(
         dir.resolve("commits").resolve(Long.toString(epoch)),
         JSON.writeValueAsBytes(commit),
         () -> {
           if (holdsState) {
-            CrashPoints.reached("midSnapshot", epoch);
+            CrashPoints.reached(CrashPoint.MID_SNAPSHOT, epoch);
           }
         });
   }
@@ -160,7 +161,7 @@ public final class CheckpointLog {
     CheckpointFiles.write(
         stateDir(epoch).resolve(name),
         payload,
-        () -> CrashPoints.reached("midSnapshot", epoch));
+        () -> CrashPoints.reached(CrashPoint.MID_SNAPSHOT, epoch));
   }
 
   /**
