@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowedValue;
@@ -69,6 +70,10 @@ public final class EpochExecutor {
   private final PlanExecutor stages;
   private final EpochConfig config;
   private final Consumer<EpochProgress> progress;
+  // Hook for the monitoring module's auto-tuner (--autoTune): the hybrid trigger's interval and
+  // cap are read from these before every epoch; by default they are the configuration's.
+  private LongSupplier intervalMillis;
+  private LongSupplier maxRecordsPerBatch;
 
   public EpochExecutor(ExecutablePlan plan, PlanExecutor stages) {
     this(plan, stages, EpochConfig.defaults(), p -> {});
@@ -86,6 +91,19 @@ public final class EpochExecutor {
     this.stages = stages;
     this.config = config;
     this.progress = progress;
+    this.intervalMillis = () -> config.batchInterval().getMillis();
+    this.maxRecordsPerBatch = config::maxRecordsPerBatch;
+  }
+
+  /**
+   * Reads the hybrid trigger's interval (ms) and record cap from these suppliers, once per epoch
+   * on the driver thread, instead of from the configuration (an auto-tuner changes them between
+   * epochs). Call before {@link #execute()}.
+   */
+  public EpochExecutor withPacing(LongSupplier intervalMillis, LongSupplier maxRecordsPerBatch) {
+    this.intervalMillis = intervalMillis;
+    this.maxRecordsPerBatch = maxRecordsPerBatch;
+    return this;
   }
 
   /**
@@ -392,11 +410,11 @@ public final class EpochExecutor {
     }
 
     private EpochRequest request() {
-      long interval = TimeUnit.MILLISECONDS.toNanos(config.batchInterval().getMillis());
+      long interval = TimeUnit.MILLISECONDS.toNanos(intervalMillis.getAsLong());
       long now = System.nanoTime();
       deadlineNanos = Math.max(deadlineNanos + interval, now);
       long maxRecords =
-          config.trigger() == EpochConfig.Trigger.ONCE ? Long.MAX_VALUE : config.maxRecordsPerBatch();
+          config.trigger() == EpochConfig.Trigger.ONCE ? Long.MAX_VALUE : maxRecordsPerBatch.getAsLong();
       return new EpochRequest(
           stages.options(),
           stages.parallelism(),
