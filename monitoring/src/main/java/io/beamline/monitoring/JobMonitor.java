@@ -10,7 +10,6 @@ import io.beamline.monitoring.internal.MonitorState;
 import io.beamline.monitoring.internal.PrometheusExport;
 import io.beamline.monitoring.internal.UiServer;
 import io.beamline.sdk.EpochProgress;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -117,9 +116,7 @@ public final class JobMonitor implements AutoCloseable {
             autoTune);
     UiServer server = null;
     if (options.getUiPort() != 0) {
-      PrometheusRegistry registry = new PrometheusRegistry();
-      registry.register(new PrometheusExport(state));
-      JvmMetrics.builder().register(registry);
+      PrometheusRegistry registry = PrometheusExport.registry(state);
       try {
         server = UiServer.start(options.getUiHost(), options.getUiPort(), new JsonApi(state), registry);
       } catch (IOException e) {

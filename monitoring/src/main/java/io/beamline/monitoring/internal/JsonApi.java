@@ -70,6 +70,7 @@ public final class JsonApi {
       cap.put("epochs", c.epochs());
     }
     n.set("alerts", alerts(state.activeAlerts()));
+    n.set("thresholds", JSON.valueToTree(state.thresholds()));
     BoundedProgress bounded = state.bounded();
     if (bounded.started()) {
       BoundedProgress.Snapshot s = bounded.snapshot();

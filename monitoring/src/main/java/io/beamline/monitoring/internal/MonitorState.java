@@ -39,6 +39,7 @@ public final class MonitorState {
 
   private final JobDescription job;
   private final Instant startedAt = Instant.now();
+  private final AlertThresholds thresholds;
   private final AlertEvaluator alerts;
   private final CapacityEstimator capacity;
   private final EpochTuner tuner;
@@ -62,6 +63,7 @@ public final class MonitorState {
       EpochTuner tuner,
       boolean autoTune) {
     this.job = job;
+    this.thresholds = thresholds;
     this.alerts = new AlertEvaluator(thresholds);
     this.capacity = capacity;
     this.tuner = tuner;
@@ -146,6 +148,10 @@ public final class MonitorState {
 
   public JobDescription job() {
     return job;
+  }
+
+  public AlertThresholds thresholds() {
+    return thresholds;
   }
 
   public Instant startedAt() {

@@ -52,6 +52,15 @@ public final class PrometheusExport implements MultiCollector {
     this.state = state;
   }
 
+  /** A registry with the job's metrics and the JVM's. */
+  public static io.prometheus.metrics.model.registry.PrometheusRegistry registry(MonitorState state) {
+    io.prometheus.metrics.model.registry.PrometheusRegistry registry =
+        new io.prometheus.metrics.model.registry.PrometheusRegistry();
+    registry.register(new PrometheusExport(state));
+    registry.register(new JvmMetricsCollector());
+    return registry;
+  }
+
   @Override
   public MetricSnapshots collect() {
     List<MetricSnapshot> out = new ArrayList<>();
