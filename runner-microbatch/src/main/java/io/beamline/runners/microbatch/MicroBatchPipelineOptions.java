@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.monitoring.MonitoringOptions;
 import io.beamline.sdk.BeamlinePipelineOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -25,9 +26,11 @@ import org.apache.beam.sdk.options.Hidden;
  *       100 (Spark's {@code minBatchesToRetain}).
  *   <li>{@code --progressFile}: where per-epoch progress is appended as JSON lines; default {@code
  *       progress.jsonl} in the checkpoint directory.
+ *   <li>the monitoring options of {@link MonitoringOptions}: {@code --uiPort}, {@code --uiHost},
+ *       the alert thresholds, {@code --watermarkLagSlo}, {@code --autoTune} (docs/ui.md).
  * </ul>
  */
-public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions {
+public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions, MonitoringOptions {
 
   @Description(
       "Hybrid trigger: an epoch reads input for at most this long, e.g. 100ms, 1s, 5s (units ms, s,"

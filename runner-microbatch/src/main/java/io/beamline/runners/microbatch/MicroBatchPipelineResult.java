@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.monitoring.JobMonitor;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.internal.execution.EpochConfig;
@@ -36,6 +37,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private final MicroBatchPipelineOptions options;
   private final @Nullable EpochConfig epochs;
   private final ProgressLog progress;
+  private final JobMonitor monitor;
   private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
   private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
   private final Thread driver;
@@ -47,11 +49,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       ExecutablePlan plan,
       MicroBatchPipelineOptions options,
       @Nullable EpochConfig epochs,
-      ProgressLog progress) {
+      ProgressLog progress,
+      JobMonitor monitor) {
     this.plan = plan;
     this.options = options;
     this.epochs = epochs;
     this.progress = progress;
+    this.monitor = monitor;
+    monitor.setMetrics(this::metrics);
     this.driver = new Thread(this::runToCompletion, "beamline-driver-" + RUN_IDS.incrementAndGet());
   }
 
@@ -72,7 +77,11 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       if (plan.bounded()) {
         executor.execute();
       } else {
-        new EpochExecutor(plan, executor, epochs, progress).execute();
+        new EpochExecutor(plan, executor, epochs, progress)
+            .withPacing(
+                () -> monitor.tuner().current().batchIntervalMillis(),
+                () -> monitor.tuner().current().maxRecordsPerEpoch())
+            .execute();
       }
       finish(State.DONE, null);
     } catch (Throwable t) {
@@ -84,6 +93,8 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       } catch (java.io.IOException e) {
         // progress is informational
       }
+      monitor.setState(state);
+      monitor.close();
     }
   }
 
@@ -202,6 +213,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
    */
   public List<EpochProgress> recentProgress() {
     return progress.recent();
+  }
+
+  /**
+   * The address of the run's web UI (page, JSON API, Prometheus {@code /metrics}) while it runs, or
+   * null with {@code --uiPort=0}. The server stops when the run ends.
+   */
+  public java.net.@Nullable URI uiUri() {
+    return monitor.uiUri();
   }
 
   /** The report of the last finished epoch, or null if none has finished yet. */

@@ -1,6 +1,7 @@
 package io.beamline.runners.microbatch;
 
 import com.google.common.base.Preconditions;
+import io.beamline.monitoring.JobMonitor;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
 import io.beamline.sdk.internal.execution.EpochConfig;
@@ -51,6 +52,7 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
         PipelineOptionsValidator.validate(MicroBatchPipelineOptions.class, options);
     Parallelism.of(mbOptions); // fails fast on an invalid --parallelism
     EpochOptions.validate(mbOptions);
+    JobMonitor.validate(mbOptions);
     Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
     Preconditions.checkArgument(
         metricsSink == null || metricsSink == NoOpMetricsSink.class,
@@ -85,13 +87,15 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     if (epochConfig != null && epochConfig.checkpointDir() != null) {
       LOG.info("Checkpoint directory: {}", epochConfig.checkpointDir());
     }
+    JobMonitor monitor = Monitoring.start(options, plan, epochConfig);
     MicroBatchPipelineResult result =
         new MicroBatchPipelineResult(
             plan,
             options,
             epochConfig,
             new ProgressLog(
-                progressFile, epochConfig != null && epochConfig.checkpointDir() != null));
+                progressFile, epochConfig != null && epochConfig.checkpointDir() != null, monitor),
+            monitor);
     result.start();
     return result;
   }

@@ -16,7 +16,8 @@ import com.google.common.io.RecursiveDeleteOption;
  * failed {@code PAssert} reaches the test as an exception whose cause is the {@link AssertionError}.
  * A run that would be checkpointed by default (it reads an {@code UnboundedSource}) and has no
  * {@code --checkpointDir} is checkpointed in a temporary directory deleted afterwards, so that a
- * test never resumes the checkpoint of an earlier test with the same name.
+ * test never resumes the checkpoint of an earlier test with the same name. Nobody can look at a
+ * run that {@link #run} waits for, so it has no web UI ({@code --uiPort=0}).
  */
 public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   private final MicroBatchRunner delegate;
@@ -39,6 +40,8 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
   @Override
   public MicroBatchPipelineResult run(Pipeline pipeline) {
     MicroBatchPipelineOptions options = pipeline.getOptions().as(MicroBatchPipelineOptions.class);
+    Integer uiPort = options.getUiPort();
+    options.setUiPort(0);
     Path temporary = null;
     if (options.getCheckpointDir() == null && options.getDefaultCheckpointParent() == null) {
       try {
@@ -53,6 +56,7 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
       result.waitUntilFinish();
       return result;
     } finally {
+      options.setUiPort(uiPort);
       if (temporary != null) {
         options.setDefaultCheckpointParent(null);
         try {
