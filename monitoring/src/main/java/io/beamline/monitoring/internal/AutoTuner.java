@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  *   <li>otherwise it read everything that arrived within the interval, and the fixed cost weighs
  *       too much: the interval grows by {@code ratio / AIM}, up to its upper bound; at the bound the
  *       cap drops as above (the rest waits as backlog, which the {@code backlog} alert and the
- *       capacity report then show).
+ *       capacity report then show);
+ *   <li>a cap already at its lower bound (100 rows, or the configured cap if smaller) cannot drop:
+ *       the interval grows instead.
  * </ul>
  *
  * After {@value #CALM_EPOCHS} epochs in a row below {@value #RELAX} of the interval it gives back:
@@ -85,37 +87,40 @@ public final class AutoTuner implements EpochTuner {
     if (ratio > TARGET) {
       calm = 0;
       boolean capped = p.inputRows() >= CAPPED * cap;
-      if (!capped && interval < maxIntervalMillis) {
+      long lower = cap;
+      double rowsPerMilli = p.inputRows() / (double) Math.max(1, busy);
+      long fits = (long) Math.floor(rowsPerMilli * AIM * interval);
+      if (p.inputRows() > 0) {
+        lower = Math.max(minRecords, Math.min(fits, (long) (cap * CAPPED)));
+      }
+      boolean canLengthen = interval < maxIntervalMillis;
+      if ((capped || !canLengthen) && lower < cap) {
+        change(
+            new EpochTuning(interval, lower),
+            p,
+            String.format(
+                Locale.ROOT,
+                "processing took %.0f%% of the interval for %,d rows (%s); at the measured %.1f"
+                    + " rows/ms, %,d rows fit in %.0f%% of it: smaller cap, the rest waits as"
+                    + " backlog",
+                ratio * 100,
+                p.inputRows(),
+                capped ? "a full cap" : "the interval is at its upper bound",
+                rowsPerMilli,
+                fits,
+                AIM * 100));
+      } else if (canLengthen) {
         long longer = Math.min(maxIntervalMillis, (long) Math.ceil(interval * ratio / AIM));
         change(
             new EpochTuning(Math.max(longer, interval + 1), cap),
             p,
             String.format(
                 Locale.ROOT,
-                "processing took %.0f%% of the interval for %,d rows (all that arrived), so the"
-                    + " fixed cost per epoch weighs too much: longer interval",
+                "processing took %.0f%% of the interval for %,d rows (%s), so the fixed cost per"
+                    + " epoch weighs too much: longer interval",
                 ratio * 100,
-                p.inputRows()));
-      } else if (p.inputRows() > 0) {
-        double rowsPerMilli = p.inputRows() / (double) Math.max(1, busy);
-        long fits = (long) Math.floor(rowsPerMilli * AIM * interval);
-        long lower = Math.max(minRecords, Math.min(fits, (long) (cap * CAPPED)));
-        if (lower < cap) {
-          change(
-              new EpochTuning(interval, lower),
-              p,
-              String.format(
-                  Locale.ROOT,
-                  "processing took %.0f%% of the interval for %,d rows (%s); at the measured %.1f"
-                      + " rows/ms, %,d rows fit in %.0f%% of it: smaller cap, the rest waits as"
-                      + " backlog",
-                  ratio * 100,
-                  p.inputRows(),
-                  capped ? "a full cap" : "the interval is at its upper bound",
-                  rowsPerMilli,
-                  fits,
-                  AIM * 100));
-        }
+                p.inputRows(),
+                capped ? "the cap is at its lower bound" : "all that arrived"));
       }
       return current;
     }

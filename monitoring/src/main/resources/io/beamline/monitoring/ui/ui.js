@@ -11,6 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const fmt = (v, d = 0) => v == null || isNaN(v) ? '–' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d });
   const bytes = (v) => v == null || v < 0 ? '–' : v < 1024 ? v + ' B' : v < 1048576 ? fmt(v / 1024, 1) + ' KiB' : fmt(v / 1048576, 1) + ' MiB';
+  const compact = (v) => v == null ? '' : Math.abs(v) >= 10000 ? Number(v).toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) : fmt(v, 2);
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
   async function get(path) {
@@ -24,7 +25,7 @@
     const opts = Object.assign({
       width: Math.max(320, el.clientWidth || 500), height: 200,
       series: [{}].concat(series),
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 60, values: (u, vs) => vs.map(compact) }],
       scales: { x: { time: true } },
       legend: { live: true },
     }, extra || {});
@@ -59,11 +60,11 @@
     plot('plot-state', [
       { label: 'state rows (cells)', stroke: '#5d4037', width: 2, scale: 'rows' },
       { label: 'state bytes', stroke: '#f9a825', width: 2, scale: 'bytes', value: (u, v) => bytes(v) },
-    ], { axes: [{}, { scale: 'rows', size: 60 }, { scale: 'bytes', side: 1, size: 70, values: (u, vs) => vs.map(bytes) }] });
+    ], { axes: [{}, { scale: 'rows', size: 60, values: (u, vs) => vs.map(compact) }, { scale: 'bytes', side: 1, size: 70, values: (u, vs) => vs.map(bytes) }] });
     plot('plot-backlog', [
       { label: 'backlog bytes', stroke: '#d84315', width: 2, scale: 'bytes', value: (u, v) => bytes(v) },
       { label: 'backlog rows', stroke: '#37474f', width: 2, scale: 'rows' },
-    ], { axes: [{}, { scale: 'bytes', size: 70, values: (u, vs) => vs.map(bytes) }, { scale: 'rows', side: 1, size: 60 }] });
+    ], { axes: [{}, { scale: 'bytes', size: 70, values: (u, vs) => vs.map(bytes) }, { scale: 'rows', side: 1, size: 60, values: (u, vs) => vs.map(compact) }] });
   }
 
   function redraw() {

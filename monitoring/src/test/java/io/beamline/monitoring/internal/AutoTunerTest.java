@@ -69,6 +69,15 @@ public class AutoTunerTest {
     assertEquals(new EpochTuning(400, 100), bounded.current());
   }
 
+  @Test
+  public void aCapAtItsLowerBoundThatStillTakesTooLongGetsALongerInterval() {
+    AutoTuner small = new AutoTuner(new EpochTuning(100, 100), 10_000, log::add);
+    // 100 rows (a full cap at the floor) in 130 ms: the fixed cost is the problem
+    small.next(Progress.epoch(0).rows(100).busy(130).build());
+    assertEquals(new EpochTuning(325, 100), small.current());
+    assertThat(log.get(0), containsString("the cap is at its lower bound"));
+  }
+
   /**
    * A simulated overloaded job under a controllable clock: input arrives at 60 rows/ms, each
    * epoch costs 20 ms plus 1/100 ms per row, and the source always has what arrived (backlog
