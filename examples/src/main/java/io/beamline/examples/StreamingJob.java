@@ -128,24 +128,36 @@ public final class StreamingJob {
     }
   }
 
-  private StreamingSummary runJob() throws Exception {
-    long start = System.nanoTime();
+  /**
+   * Checks the job's own options (the runner's are checked by the runner).
+   *
+   * @throws IllegalArgumentException naming the option
+   */
+  static void check(FlightDelaysStreamingOptions options) {
     if (!MicroBatchRunner.class.isAssignableFrom(options.getRunner())) {
       throw new IllegalArgumentException(
           "The streaming flights job runs on MicroBatchRunner (it follows its epochs' progress),"
               + " not " + options.getRunner().getSimpleName() + "; the batch job"
               + " (./beamline flights-batch) runs on any runner");
     }
-    int partitions = options.getInputPartitions();
-    Integer parallelism = options.getParallelism();
-    if (parallelism == null || parallelism == -1) {
-      options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
+    if (options.getInputPartitions() < 1) {
+      throw new IllegalArgumentException("--inputPartitions must be at least 1");
     }
     if (options.getMaxOutOfOrdernessMinutes() < 0) {
       throw new IllegalArgumentException("--maxOutOfOrdernessMinutes must be at least 0");
     }
     if (options.getSpeedup() < 0) {
       throw new IllegalArgumentException("--speedup must be positive, or 0 for no pacing");
+    }
+  }
+
+  private StreamingSummary runJob() throws Exception {
+    long start = System.nanoTime();
+    check(options);
+    int partitions = options.getInputPartitions();
+    Integer parallelism = options.getParallelism();
+    if (parallelism == null || parallelism == -1) {
+      options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
     }
     if (options.getCheckpointDir() == null) {
       options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
@@ -282,6 +294,9 @@ public final class StreamingJob {
         throw new IllegalStateException("expected a MicroBatchRunner result, got " + run);
       }
       result = (MicroBatchPipelineResult) run;
+      if (result.uiUri() != null) {
+        out.println("  web UI      " + result.uiUri() + " (Prometheus metrics at " + result.uiUri() + "metrics)");
+      }
       if (stopRequested) {
         result.cancel();
       }

@@ -45,7 +45,7 @@ public interface MonitoringOptions extends PipelineOptions {
   /**
    * Alert {@code processingRatio}: raised when an epoch's busy time (everything but waiting for
    * input) exceeds this fraction of the batch interval for {@link #getAlertProcessingEpochs()}
-   * epochs in a row. Default 0.6.
+   * epochs in a row, cleared after as many epochs in a row at or below it. Default 0.6.
    */
   @Description(
       "Alert when processing takes more than this fraction of the batch interval (default 0.6) for"
@@ -55,8 +55,13 @@ public interface MonitoringOptions extends PipelineOptions {
 
   void setAlertProcessingRatio(Double ratio);
 
-  /** Consecutive epochs over {@link #getAlertProcessingRatio()} that raise the alert; default 3. */
-  @Description("Consecutive epochs over --alertProcessingRatio that raise the alert; default 3.")
+  /**
+   * Consecutive epochs over {@link #getAlertProcessingRatio()} that raise the alert (and at or
+   * below it that clear it); default 3.
+   */
+  @Description(
+      "Consecutive epochs over --alertProcessingRatio that raise the alert (and under it that clear"
+          + " it); default 3.")
   @Default.Integer(3)
   Integer getAlertProcessingEpochs();
 

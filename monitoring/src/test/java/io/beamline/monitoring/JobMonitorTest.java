@@ -71,25 +71,27 @@ public class JobMonitorTest {
     }
     assertEquals(List.of(Alert.PROCESSING_RATIO), extra.get("alerts"));
     assertTrue(extra.containsKey("capacity"));
+    monitor.onProgress(Progress.epoch(4).build());
+    monitor.onProgress(Progress.epoch(5).build());
     monitor.onProgress(
-        Progress.epoch(4).build(),
+        Progress.epoch(6).build(),
         new ProgressDetails(3.5, 12.0, Map.of(1, new ProgressDetails.StageFigures(900, 0.25)), 42));
 
     JsonNode job = json("api/job");
     assertEquals("test-job", job.path("name").asText());
     assertEquals("RUNNING", job.path("state").asText());
-    assertEquals(5, job.path("epochs").asInt());
+    assertEquals(7, job.path("epochs").asInt());
     assertEquals(200, job.path("tuning").path("batchIntervalMs").asInt());
     assertEquals(0.6, job.path("thresholds").path("processingRatio").asDouble(), 1e-9);
     assertEquals(2, job.path("capacity").path("cores").asInt(), 2);
-    assertEquals(0, job.path("alerts").size()); // epoch 4 was calm: cleared
+    assertEquals(0, job.path("alerts").size()); // epochs 4 to 6 were calm: cleared
 
     JsonNode plan = json("api/plan");
     assertEquals("keyed", plan.path("stages").get(1).path("kind").asText());
     assertEquals("shuffle", plan.path("exchanges").get(0).path("kind").asText());
 
     JsonNode all = json("api/progress");
-    assertEquals(5, all.path("points").size());
+    assertEquals(7, all.path("points").size());
     assertEquals(0.75, all.path("points").get(0).path("processingRatio").asDouble(), 1e-9);
     assertEquals("processingRatio", all.path("points").get(3).path("alerts").get(0).asText());
     JsonNode latest = all.path("latest");
@@ -98,8 +100,8 @@ public class JobMonitorTest {
     assertEquals(42, latest.path("backlogRows").asLong());
     assertTrue(all.path("points").get(0).path("latencyMs").isMissingNode());
     JsonNode after = json("api/progress?after=3");
-    assertEquals(2, after.path("points").size());
-    assertEquals(5, after.path("lastSeq").asLong());
+    assertEquals(4, after.path("points").size());
+    assertEquals(7, after.path("lastSeq").asLong());
 
     JsonNode alerts = json("api/alerts");
     assertEquals(0, alerts.path("active").size());

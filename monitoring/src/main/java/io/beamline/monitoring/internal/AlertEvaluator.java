@@ -18,7 +18,7 @@ import java.util.Map;
  *   <caption>Rules</caption>
  *   <tr><th>alert</th><th>raised</th><th>cleared</th></tr>
  *   <tr><td>{@code processingRatio}</td><td>busy time / interval above the threshold for N
- *       epochs in a row</td><td>by an epoch at or below it</td></tr>
+ *       epochs in a row</td><td>by N epochs in a row at or below it</td></tr>
  *   <tr><td>{@code backlog}</td><td>backlog rows / mean rows of the last 10 epochs with input above
  *       the threshold</td><td>at or below it (unknown backlog changes nothing)</td></tr>
  *   <tr><td>{@code lateRows}</td><td>an epoch dropped more late rows than the threshold</td>
@@ -49,6 +49,7 @@ public final class AlertEvaluator {
   private final AlertThresholds thresholds;
   private final Map<String, Alert> active = new LinkedHashMap<>();
   private int overloadedInARow;
+  private int calmInARow;
   private int growingInARow;
   private long previousStateRows = -1;
   private final Deque<Long> recentLate = new ArrayDeque<>();
@@ -81,6 +82,7 @@ public final class AlertEvaluator {
     }
     double ratio = Epochs.busyMillis(o.progress()) / (double) o.intervalMillis();
     if (ratio > thresholds.processingRatio()) {
+      calmInARow = 0;
       overloadedInARow++;
       if (overloadedInARow >= thresholds.processingEpochs()) {
         raise(
@@ -102,7 +104,11 @@ public final class AlertEvaluator {
       }
     } else {
       overloadedInARow = 0;
-      clear(changes, Alert.PROCESSING_RATIO);
+      // symmetric with raising: N calm epochs in a row, so that a job hovering at the threshold
+      // does not raise and clear the alert every other epoch
+      if (++calmInARow >= thresholds.processingEpochs()) {
+        clear(changes, Alert.PROCESSING_RATIO);
+      }
     }
   }
 

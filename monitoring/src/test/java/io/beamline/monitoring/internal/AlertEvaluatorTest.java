@@ -36,7 +36,7 @@ public class AlertEvaluatorTest {
   }
 
   @Test
-  public void processingRatioNeedsThreeOverloadedEpochsInARowAndClearsOnTheFirstCalmOne() {
+  public void processingRatioNeedsThreeOverloadedEpochsInARowToRaiseAndThreeCalmOnesToClear() {
     // 130 ms busy of 200 ms = 65% > 60%; the read phase (waiting for input) does not count
     assertThat(observe(Progress.epoch(0).planOffsets(5000).busy(130).build()), empty());
     assertThat(observe(Progress.epoch(1).busy(130).build()), empty());
@@ -53,7 +53,12 @@ public class AlertEvaluatorTest {
     assertThat(alert.message(), containsString("65% of the 200 ms interval for 3 epochs"));
     assertThat(observe(Progress.epoch(6).busy(190).build()), empty()); // still raised: no second change
     assertEquals(5, alerts.active().get(0).sinceEpoch());
-    List<AlertEvaluator.Change> cleared = observe(Progress.epoch(7).busy(120).build()); // exactly 60%
+    assertThat(observe(Progress.epoch(7).busy(120).build()), empty()); // exactly 60%: calm
+    assertThat(observe(Progress.epoch(8).busy(10).build()), empty());
+    assertThat(observe(Progress.epoch(9).busy(130).build()), empty()); // the calm streak restarts
+    observe(Progress.epoch(10).busy(10).build());
+    observe(Progress.epoch(11).busy(10).build());
+    List<AlertEvaluator.Change> cleared = observe(Progress.epoch(12).busy(10).build());
     assertEquals(1, cleared.size());
     assertFalse(cleared.get(0).raised());
     assertThat(active(), empty());
