@@ -88,14 +88,20 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
       LOG.info("Checkpoint directory: {}", epochConfig.checkpointDir());
     }
     JobMonitor monitor = Monitoring.start(options, plan, epochConfig);
-    MicroBatchPipelineResult result =
-        new MicroBatchPipelineResult(
-            plan,
-            options,
-            epochConfig,
-            new ProgressLog(
-                progressFile, epochConfig != null && epochConfig.checkpointDir() != null, monitor),
-            monitor);
+    MicroBatchPipelineResult result;
+    try {
+      result =
+          new MicroBatchPipelineResult(
+              plan,
+              options,
+              epochConfig,
+              new ProgressLog(
+                  progressFile, epochConfig != null && epochConfig.checkpointDir() != null, monitor),
+              monitor);
+    } catch (RuntimeException e) {
+      monitor.close(); // the run never starts: free the web UI's port
+      throw e;
+    }
     result.start();
     return result;
   }
