@@ -29,4 +29,18 @@ public interface BeamlinePipelineOptions extends PipelineOptions {
   Integer getParallelism();
 
   void setParallelism(Integer parallelism);
+
+  /**
+   * Whether to check that the pipeline keeps Beam's model, as Beam's DirectRunner does: every
+   * element encodable and decodable with its coder, no element mutated after it was output, no
+   * ParDo input mutated. Each check fails the run naming the step. The checks encode every element,
+   * so they cost throughput. Default (null): on in the test runners ({@code
+   * TestMicroBatchRunner}), off otherwise.
+   */
+  @Description(
+      "Check that every element is encodable with its coder and never mutated after output or as"
+          + " a ParDo input (fails naming the step). Default: on in test runners, off otherwise.")
+  Boolean getEnforceModel();
+
+  void setEnforceModel(Boolean value);
 }

@@ -73,7 +73,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
     }
     try {
       PlanExecutor executor =
-          new PlanExecutor(plan, options, parallelism, pool, attempted, committed);
+          new PlanExecutor(
+              plan,
+              options,
+              parallelism,
+              pool,
+              attempted,
+              committed,
+              Boolean.TRUE.equals(options.getEnforceModel()));
       if (plan.bounded()) {
         executor.execute();
       } else {

@@ -16,8 +16,10 @@ import com.google.common.io.RecursiveDeleteOption;
  * failed {@code PAssert} reaches the test as an exception whose cause is the {@link AssertionError}.
  * A run that would be checkpointed by default (it reads an {@code UnboundedSource}) and has no
  * {@code --checkpointDir} is checkpointed in a temporary directory deleted afterwards, so that a
- * test never resumes the checkpoint of an earlier test with the same name. Nobody can look at a
- * run that {@link #run} waits for, so it has no web UI ({@code --uiPort=0}).
+ * test never resumes the checkpoint of an earlier test with the same name. Unless {@code
+ * --enforceModel=false}, it checks that the pipeline keeps Beam's model (encodable elements, no
+ * mutation after output or of ParDo inputs), as DirectRunner does. Nobody can look at a run that
+ * {@link #run} waits for, so it has no web UI ({@code --uiPort=0}).
  */
 public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   private final MicroBatchRunner delegate;
@@ -40,6 +42,9 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
   @Override
   public MicroBatchPipelineResult run(Pipeline pipeline) {
     MicroBatchPipelineOptions options = pipeline.getOptions().as(MicroBatchPipelineOptions.class);
+    if (options.getEnforceModel() == null) {
+      options.setEnforceModel(true); // as Beam's DirectRunner in tests
+    }
     Integer uiPort = options.getUiPort();
     options.setUiPort(0);
     Path temporary = null;

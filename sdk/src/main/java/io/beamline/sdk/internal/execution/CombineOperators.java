@@ -38,57 +38,44 @@ final class CombineOperators {
     }
   }
 
-  private record SlotKey(Object structuralKey, BoundedWindow window) {}
+  private record SlotKey(ByteKey key, BoundedWindow window) {}
 
-  /**
-   * The partial half, fused into the producing stage; writes accumulators into {@code exchange}.
-   */
-  record PartialSpec(
-      String stepName,
-      CombineFn<Object, Object, Object> fn,
-      Coder<Object> keyCoder,
-      TimestampCombiner timestampCombiner,
-      ExchangeSpec exchange)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new Partial(this, context);
-    }
+  /** The partial half, fused into the producing stage; writes accumulators into the exchange. */
+  static Operator partial(OperatorSpec.PartialCombine spec, TaskContext context) {
+    return new Partial(spec, context);
   }
 
   /** The final half, at the receiving end of the keyed exchange. */
-  record FinalSpec(
-      String stepName,
-      CombineFn<Object, Object, Object> fn,
-      TimestampCombiner timestampCombiner,
-      PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new Final(this, context);
-    }
+  static Operator finalHalf(OperatorSpec.FinalCombine spec, TaskContext context) {
+    return new Final(spec, context);
   }
 
   private static final class Partial implements Operator {
-    private final PartialSpec spec;
+    private final OperatorSpec.PartialCombine spec;
     private final TaskContext context;
     private final Map<SlotKey, Slot> slots = new HashMap<>();
+    private ExchangeWriter writer;
 
-    Partial(PartialSpec spec, TaskContext context) {
+    Partial(OperatorSpec.PartialCombine spec, TaskContext context) {
       this.spec = spec;
       this.context = context;
     }
 
     @Override
+    public void open() {
+      writer = context.exchangeWriter(spec.exchange(), spec.stepName());
+    }
+
+    @Override
     @SuppressWarnings("unchecked")
-    public void process(Object element) throws Exception {
+    public void processElement(Object element) throws Exception {
       WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) element;
       Object key = value.getValue().getKey();
-      Object structuralKey = spec.keyCoder().structuralValue(key);
+      ByteKey encodedKey = writer.encodeKey(key);
       try (var scope = context.scopedMetrics(spec.stepName())) {
         for (BoundedWindow window : value.getWindows()) {
           Instant timestamp = spec.timestampCombiner().assign(window, value.getTimestamp());
-          SlotKey slotKey = new SlotKey(structuralKey, window);
+          SlotKey slotKey = new SlotKey(encodedKey, window);
           Slot slot = slots.get(slotKey);
           if (slot == null) {
             slot = new Slot(key, spec.fn().createAccumulator(), timestamp);
@@ -101,13 +88,13 @@ final class CombineOperators {
       }
     }
 
+    /** Writes one accumulator per (key, window) of the bundle into the shuffle. */
     @Override
-    public void finish() {
-      ExchangeWriter writer = context.exchangeWriter(spec.exchange());
+    public void finishBundle() {
       for (Map.Entry<SlotKey, Slot> e : slots.entrySet()) {
         Slot slot = e.getValue();
         writer.writeKeyed(
-            e.getKey().structuralKey(),
+            e.getKey().key(),
             WindowedValues.of(
                 KV.of(slot.key, slot.accumulator),
                 slot.timestamp,
@@ -119,22 +106,22 @@ final class CombineOperators {
   }
 
   private static final class Final implements Operator {
-    private final FinalSpec spec;
+    private final OperatorSpec.FinalCombine spec;
     private final TaskContext context;
     private final Map<SlotKey, Slot> slots = new LinkedHashMap<>();
 
-    Final(FinalSpec spec, TaskContext context) {
+    Final(OperatorSpec.FinalCombine spec, TaskContext context) {
       this.spec = spec;
       this.context = context;
     }
 
     @Override
     @SuppressWarnings("unchecked")
-    public void process(Object element) throws Exception {
+    public void processElement(Object element) throws Exception {
       KeyedElement keyed = (KeyedElement) element;
       WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) keyed.value();
       BoundedWindow window = value.getWindows().iterator().next();
-      SlotKey slotKey = new SlotKey(keyed.structuralKey(), window);
+      SlotKey slotKey = new SlotKey(keyed.key(), window);
       Slot slot = slots.get(slotKey);
       if (slot == null) {
         slots.put(
@@ -149,8 +136,12 @@ final class CombineOperators {
       }
     }
 
+    /** Emits every (key, window)'s result once the watermark reaches the end of the bounded run. */
     @Override
-    public void finish() throws Exception {
+    public void advanceInputWatermark(Instant watermark) throws Exception {
+      if (watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE) || slots.isEmpty()) {
+        return;
+      }
       Receiver output = context.receiver(spec.output());
       for (Map.Entry<SlotKey, Slot> e : slots.entrySet()) {
         Slot slot = e.getValue();
@@ -165,6 +156,7 @@ final class CombineOperators {
                 e.getKey().window(),
                 PaneInfo.ON_TIME_AND_ONLY_FIRING));
       }
+      slots.clear();
     }
   }
 }

@@ -128,6 +128,10 @@ public final class EpochExecutor {
     private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
     private final Map<Stage, Instant> outputWatermarks = new HashMap<>();
     private final SideInputStore sideInputs = new SideInputStore(false);
+    private final Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
+    private final TaskContext.Shared shared = stages.shared(false, sideInputs, exchanges);
+    /** The tasks of each stage, per partition, created when first run and kept for the run. */
+    private final Map<Stage, StageTask[]> tasks = new HashMap<>();
     private final CheckpointLog log;
     private final StateSnapshots snapshots;
     private Map<Stage, Instant> previousWatermarks = Map.of();
@@ -150,7 +154,7 @@ public final class EpochExecutor {
       boolean syntheticTime = false;
       for (Stage stage : plan.stages()) {
         if (stage.source() != null) {
-          EpochSource source = stage.source().forEpochs(stages);
+          EpochSource source = EpochSource.of(stage.source(), stages);
           sources.put(stage, source);
           syntheticTime |= source.ownsProcessingTime();
         }
@@ -192,6 +196,11 @@ public final class EpochExecutor {
         }
         if (interrupted) {
           Thread.currentThread().interrupt();
+        }
+        try {
+          closeTasks();
+        } catch (Exception e) {
+          LOG.warn("Closing the stages' operators failed", e);
         }
         if (rocksDb != null) {
           rocksDb.close();
@@ -528,32 +537,20 @@ public final class EpochExecutor {
         boolean replaying)
         throws Exception {
       LOG.debug("Epoch {}: processing time {}, sources finished {}", epoch, processingTime, finished);
-      Map<ExchangeSpec, Exchange> exchanges = stages.newExchanges();
       for (Stage stage : plan.stages()) {
         Instant watermark = inputWatermark(stage);
-        outputWatermarks.put(stage, watermark);
+        PlanExecutor.EpochTime time =
+            new PlanExecutor.EpochTime(watermark, processingTime, endProcessingTime);
         if (stage.source() != null) {
           List<?> stageSplits = splits.get(stage);
           if (!stageSplits.isEmpty()) {
             stages.runStage(
-                stage,
-                exchanges,
-                sideInputs,
-                stageSplits,
-                p ->
-                    new EpochContext(
-                        false,
-                        watermark,
-                        processingTime,
-                        endProcessingTime,
-                        null,
-                        null,
-                        infoOf(p, replaying)),
-                false);
+                stage, exchanges, stageSplits, taskFactory(stage), false, time,
+                p -> infoOf(p, replaying));
           }
+          outputWatermarks.put(stage, held(stage, watermark));
         } else {
-          runExchangeStage(
-              stage, exchanges, watermark, processingTime, endProcessingTime, replaying);
+          runExchangeStage(stage, time, replaying);
         }
         for (PCollectionView<?> view : stage.producedViews()) {
           sideInputs.setWatermark(view, outputWatermarks.get(stage));
@@ -562,16 +559,10 @@ public final class EpochExecutor {
     }
 
     /**
-     * Runs a stage fed by an exchange: every partition when it keeps keyed state or has pushed-back
+     * Runs a stage fed by an exchange: every partition when it keeps keyed state or has held-back
      * elements to retry, else the partitions with input; then holds its output watermark.
      */
-    private void runExchangeStage(
-        Stage stage,
-        Map<ExchangeSpec, Exchange> exchanges,
-        Instant watermark,
-        Instant processingTime,
-        Instant endProcessingTime,
-        boolean replaying)
+    private void runExchangeStage(Stage stage, PlanExecutor.EpochTime time, boolean replaying)
         throws Exception {
       boolean keyed = stage.inputExchange().isKeyed();
       KeyedStateStore[] stores = keyed ? storesOf(stage) : null;
@@ -579,27 +570,57 @@ public final class EpochExecutor {
           stage.sideInputs().isEmpty() ? null : pushbackOf(stage);
       boolean retry = pushback != null && pushback.stream().anyMatch(b -> !b.isEmpty());
       stages.runStage(
-          stage,
-          exchanges,
-          sideInputs,
-          null,
-          p ->
-              new EpochContext(
-                  false,
-                  watermark,
-                  processingTime,
-                  endProcessingTime,
-                  stores == null ? null : stores[p],
-                  pushback == null ? null : pushback.get(p),
-                  infoOf(p, replaying)),
-          keyed || retry);
-      Instant output = stores == null ? watermark : earliest(watermark, stores);
+          stage, exchanges, null, taskFactory(stage), keyed || retry, time,
+          p -> infoOf(p, replaying));
+      exchanges.get(stage.inputExchange()).clear();
+      outputWatermarks.put(stage, held(stage, time.watermark()));
       if (stores != null) {
         for (KeyedStateStore store : stores) {
           store.evictIdle();
         }
       }
-      outputWatermarks.put(stage, pushback == null ? output : earliestPushedBack(output, pushback));
+    }
+
+    /** The stage's output watermark: its input watermark held back by its tasks' holds. */
+    private Instant held(Stage stage, Instant watermark) {
+      Instant output = watermark;
+      for (StageTask task : tasks.getOrDefault(stage, new StageTask[0])) {
+        if (task != null) {
+          Instant hold = task.outputWatermarkHold();
+          output = hold.isBefore(output) ? hold : output;
+        }
+      }
+      return output;
+    }
+
+    /** Gets or creates the long-lived task of one partition of {@code stage}. */
+    private PlanExecutor.TaskFactory taskFactory(Stage stage) {
+      StageTask[] stageTasks =
+          tasks.computeIfAbsent(stage, s -> new StageTask[stages.parallelism()]);
+      return p -> {
+        if (stageTasks[p] == null) {
+          boolean keyed = stage.inputExchange() != null && stage.inputExchange().isKeyed();
+          stageTasks[p] =
+              new StageTask(
+                  stage,
+                  new TaskContext(
+                      shared,
+                      stage,
+                      p,
+                      keyed ? storesOf(stage)[p] : null,
+                      stage.sideInputs().isEmpty() ? null : pushbackOf(stage).get(p)));
+        }
+        return stageTasks[p];
+      };
+    }
+
+    private void closeTasks() throws Exception {
+      List<StageTask> all = new ArrayList<>();
+      for (StageTask[] stageTasks : tasks.values()) {
+        all.addAll(java.util.Arrays.asList(stageTasks));
+      }
+      tasks.clear();
+      PlanExecutor.closeAll(all);
     }
 
     /** The epoch as partition {@code p}'s sinks see it; null if the run is not checkpointed. */
@@ -699,29 +720,4 @@ public final class EpochExecutor {
     return buffers;
   }
 
-  /** Pushed-back elements hold the stage's output watermark at their earliest timestamp. */
-  private static Instant earliestPushedBack(
-      Instant watermark, List<List<WindowedValue<?>>> buffers) {
-    Instant earliest = watermark;
-    for (List<WindowedValue<?>> buffer : buffers) {
-      for (WindowedValue<?> element : buffer) {
-        if (element.getTimestamp().isBefore(earliest)) {
-          earliest = element.getTimestamp();
-        }
-      }
-    }
-    return earliest;
-  }
-
-  /** The input watermark, held back by the earliest hold of any key of any partition. */
-  private static Instant earliest(Instant watermark, KeyedStateStore[] stores) {
-    Instant earliest = watermark;
-    for (KeyedStateStore store : stores) {
-      Instant hold = store.earliestHold();
-      if (hold.isBefore(earliest)) {
-        earliest = hold;
-      }
-    }
-    return earliest;
-  }
 }

@@ -73,6 +73,17 @@ public interface EpochSource {
   /** The run is over: release readers and connections. */
   default void close() throws Exception {}
 
+  /** {@code source} as epochs. */
+  static EpochSource of(SourceSpec source, PlanExecutor executor) {
+    if (source instanceof SourceSpec.UnboundedRead read) {
+      return new UnboundedEpochSource(read.stepName(), read.source());
+    }
+    if (source instanceof SourceSpec.TestStreamRead read) {
+      return new TestStreamEpochSource(read.testStream());
+    }
+    return readOnce(executor, source);
+  }
+
   /** A bounded source read whole in the first epoch; its watermark is then +∞. */
   static EpochSource readOnce(PlanExecutor executor, SourceSpec source) {
     return new EpochSource() {

@@ -1,57 +1,63 @@
 package io.beamline.sdk.internal.execution;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
- * Buffers what one task writes into an {@link Exchange} and appends it when the task has
- * finished. Keyed exchanges route each {@code KV} by its key's structural value; forward exchanges
- * keep the writer's partition.
+ * What one task writes into one exchange: each element encoded by the exchange's {@link
+ * ExchangeCodec} and routed to a partition of the consuming stage — by its encoded key for a keyed
+ * exchange, the writer's own partition for a forward one. Engines say where records go ({@link
+ * #emit}) and when they are handed over ({@link #flush}): the micro-batch runner buffers an
+ * epoch's records, a continuous runner offers them to bounded queues.
  *
- * <p>Threading: confined to one task.
+ * <p>Threading: confined to the writing task.
  */
-public final class ExchangeWriter {
-  private final Exchange exchange;
-  private final Coder<Object> keyCoder;
-  private final int ownPartition;
-  private final List<List<Object>> buffers;
+public abstract class ExchangeWriter {
+  /** Creates the writer of one task into one exchange. */
+  @FunctionalInterface
+  public interface Factory {
+    /**
+     * @param producer full name of the step whose output the writer carries, for error messages
+     * @param partition the writing task's partition
+     */
+    ExchangeWriter create(ExchangeSpec spec, String producer, int partition);
+  }
 
-  @SuppressWarnings("unchecked")
-  ExchangeWriter(ExchangeSpec spec, Exchange exchange, int ownPartition) {
-    this.exchange = exchange;
-    this.keyCoder = (Coder<Object>) spec.keyCoder();
-    this.ownPartition = ownPartition % exchange.partitionCount();
-    this.buffers = new ArrayList<>(exchange.partitionCount());
-    for (int i = 0; i < exchange.partitionCount(); i++) {
-      buffers.add(new ArrayList<>());
-    }
+  private final ExchangeCodec codec;
+  private final String producer;
+  private final int ownPartition;
+  private final int partitionCount;
+
+  protected ExchangeWriter(
+      ExchangeCodec codec, String producer, int ownPartition, int partitionCount) {
+    this.codec = codec;
+    this.producer = producer;
+    this.ownPartition = ownPartition % partitionCount;
+    this.partitionCount = partitionCount;
   }
 
   /** Writes an element; for keyed exchanges its value must be a {@code KV}. */
-  public void write(WindowedValue<?> value) {
-    if (keyCoder == null) {
-      buffers.get(ownPartition).add(value);
+  public final void write(WindowedValue<?> value) {
+    Object record = codec.encode(value, producer);
+    if (record instanceof ExchangeCodec.KeyedRecord keyed) {
+      emit(Partitioning.partitionOf(keyed.key(), partitionCount), keyed);
     } else {
-      Object structuralKey = keyCoder.structuralValue(((KV<?, ?>) value.getValue()).getKey());
-      writeKeyed(structuralKey, value);
+      emit(ownPartition, record);
     }
   }
 
-  /** Writes an element whose key's structural value the caller already computed. */
-  public void writeKeyed(Object structuralKey, WindowedValue<?> value) {
-    int partition = Partitioning.partitionOf(structuralKey, buffers.size());
-    buffers.get(partition).add(new KeyedElement(structuralKey, value));
+  /** Writes a keyed element whose encoded key the caller already has. */
+  public final void writeKeyed(ByteKey key, WindowedValue<?> value) {
+    emit(Partitioning.partitionOf(key, partitionCount), codec.encodeKeyed(key, value, producer));
   }
 
-  void flush() {
-    for (int i = 0; i < buffers.size(); i++) {
-      if (!buffers.get(i).isEmpty()) {
-        exchange.addAll(i, buffers.get(i));
-        buffers.set(i, new ArrayList<>());
-      }
-    }
+  /** Encodes a key as this writer's exchange does. */
+  public final ByteKey encodeKey(Object key) {
+    return codec.encodeKey(key, producer);
   }
+
+  /** Sends one encoded record to partition {@code partition} of the consuming stage. */
+  protected abstract void emit(int partition, Object record);
+
+  /** Hands over whatever this writer still holds. */
+  public abstract void flush();
 }

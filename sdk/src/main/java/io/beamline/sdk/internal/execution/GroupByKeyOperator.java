@@ -41,47 +41,75 @@ import org.joda.time.Instant;
  */
 final class GroupByKeyOperator implements Operator {
 
-  /**
-   * @param stepName full name of the GroupByKey
-   * @param windowingStrategy windowing strategy of the input PCollection
-   * @param output the grouped PCollection
-   */
-  record Spec(
-      String stepName,
-      WindowingStrategy<?, ?> windowingStrategy,
-      Coder<?> keyCoder,
-      Coder<?> valueCoder,
-      PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new GroupByKeyOperator(this, context);
-    }
-  }
-
-  private final Spec spec;
+  private final OperatorSpec.GroupByKey spec;
   private final TaskContext context;
-  private final KeyGroups groups = new KeyGroups();
-  private StateInternals currentState;
-  private TimerInternals currentTimers;
+  private final KeyGroups buffered = new KeyGroups();
+  private final CurrentKey current = new CurrentKey();
+  private DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner;
+  private boolean inBundle;
 
-  GroupByKeyOperator(Spec spec, TaskContext context) {
+  GroupByKeyOperator(OperatorSpec.GroupByKey spec, TaskContext context) {
     this.spec = spec;
     this.context = context;
   }
 
   @Override
-  public void process(Object element) {
-    groups.add(element);
+  public void open() {
+    if (!directGrouping()) {
+      runner = newGroupAlsoByWindowRunner();
+    }
+  }
+
+  /** True when the whole input is buffered and grouped by window at the end of a bounded run. */
+  private boolean directGrouping() {
+    return context.bounded() && isDirectlyGroupable(spec.windowingStrategy());
   }
 
   @Override
-  public void finish() throws Exception {
-    if (context.epoch().bounded() && isDirectlyGroupable(spec.windowingStrategy())) {
-      groupByWindowDirectly();
-    } else {
-      groupAlsoByWindow();
+  public void processElement(Object element) {
+    buffered.add(element);
+  }
+
+  /**
+   * Groups what the bundle buffered, per key, through GroupAlsoByWindow (at the watermark before
+   * this one), then fires the timers the watermark passed: the windows it closed.
+   */
+  @Override
+  public void advanceInputWatermark(Instant watermark) throws Exception {
+    if (directGrouping()) {
+      if (!watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        groupByWindowDirectly();
+      }
+      return;
     }
+    flush();
+    fireTimers(watermark, context.processingTime());
+  }
+
+  @Override
+  public void advanceProcessingTime(Instant processingTime) throws Exception {
+    if (!directGrouping()) {
+      fireTimers(context.keyedState().watermark(), processingTime);
+    }
+  }
+
+  @Override
+  public void finishBundle() throws Exception {
+    if (directGrouping()) {
+      return; // everything is grouped at the end of the run
+    }
+    flush();
+    if (inBundle) {
+      inBundle = false;
+      try (var scope = context.scopedMetrics(spec.stepName())) {
+        runner.finishBundle();
+      }
+    }
+  }
+
+  @Override
+  public Instant outputWatermarkHold() {
+    return directGrouping() ? BoundedWindow.TIMESTAMP_MAX_VALUE : context.keyedState().earliestHold();
   }
 
   /**
@@ -103,7 +131,7 @@ final class GroupByKeyOperator implements Operator {
   private void groupByWindowDirectly() {
     Receiver output = context.receiver(spec.output());
     TimestampCombiner timestampCombiner = spec.windowingStrategy().getTimestampCombiner();
-    for (KeyGroups.Group group : groups.groups()) {
+    for (KeyGroups.Group group : buffered.groups()) {
       Map<BoundedWindow, Pane> panes = new LinkedHashMap<>();
       for (WindowedValue<KV<Object, Object>> element : group.elements) {
         for (BoundedWindow window : element.getWindows()) {
@@ -125,10 +153,12 @@ final class GroupByKeyOperator implements Operator {
                 PaneInfo.ON_TIME_AND_ONLY_FIRING));
       }
     }
+    buffered.clear();
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private void groupAlsoByWindow() throws Exception {
+  private DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>>
+      newGroupAlsoByWindowRunner() {
     Receiver output = context.receiver(spec.output());
     TupleTag<KV<Object, Iterable<Object>>> mainTag = new TupleTag<>("grouped");
     WindowedValueMultiReceiver outputManager =
@@ -141,86 +171,89 @@ final class GroupByKeyOperator implements Operator {
     DoFn<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> gabw =
         GroupAlsoByWindowViaWindowSetNewDoFn.create(
             (WindowingStrategy) spec.windowingStrategy(),
-            key -> currentState,
-            key -> currentTimers,
+            key -> current.state,
+            key -> current.timers,
             NullSideInputReader.empty(),
             (SystemReduceFn) SystemReduceFn.buffering(spec.valueCoder()),
             outputManager,
             mainTag);
-    StepContext stepContext =
-        StepContexts.keyed(() -> currentState, () -> currentTimers, context.bundleFinalizer());
     Coder<BoundedWindow> windowCoder =
         (Coder<BoundedWindow>) spec.windowingStrategy().getWindowFn().windowCoder();
-    DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner =
-        DoFnRunners.simpleRunner(
-            context.options(),
-            gabw,
-            NullSideInputReader.empty(),
-            outputManager,
-            mainTag,
-            List.of(),
-            stepContext,
-            KeyedWorkItemCoder.of(
-                (Coder<Object>) spec.keyCoder(), (Coder<Object>) spec.valueCoder(), windowCoder),
-            java.util.Map.of(),
-            WindowingStrategy.globalDefault(),
-            DoFnSchemaInformation.create(),
-            java.util.Map.of());
-    KeyedStateStore store = context.keyedState();
-    try (var scope = context.scopedMetrics(spec.stepName())) {
-      runner.startBundle();
-      for (KeyGroups.Group group : groups.groups()) {
-        processKey(runner, store.get(group.structuralKey, group.key), group);
+    return DoFnRunners.simpleRunner(
+        context.options(),
+        gabw,
+        NullSideInputReader.empty(),
+        outputManager,
+        mainTag,
+        List.of(),
+        current.stepContext(context.bundleFinalizer()),
+        KeyedWorkItemCoder.of(
+            (Coder<Object>) spec.keyCoder(), (Coder<Object>) spec.valueCoder(), windowCoder),
+        java.util.Map.of(),
+        WindowingStrategy.globalDefault(),
+        DoFnSchemaInformation.create(),
+        java.util.Map.of());
+  }
+
+  private void ensureBundle() {
+    if (!inBundle) {
+      inBundle = true;
+      try (var scope = context.scopedMetrics(spec.stepName())) {
+        runner.startBundle();
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
       }
-      for (KeyedStateStore.KeyState keyState : store.all()) {
-        fireTimers(runner, keyState);
-      }
-      store.advancedTo(context.epoch().inputWatermark());
-      runner.finishBundle();
     }
   }
 
   /**
-   * Feeds the key's elements of this epoch to GroupAlsoByWindow, behind runners-core's late-data
-   * dropping (elements are judged against the watermark of the previous epoch).
+   * Feeds each key's buffered elements to GroupAlsoByWindow, behind runners-core's late-data
+   * dropping (elements are judged against the watermark before the one being advanced to).
    */
-  private void processKey(
-      DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner,
-      KeyedStateStore.KeyState keyState,
-      KeyGroups.Group group)
-      throws Exception {
-    currentState = keyState.state;
-    currentTimers = keyState.timers;
-    KeyedTimers.advanceProcessingTime(keyState.timers, context.epoch());
-    List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
-    for (WindowedValue<KV<Object, Object>> element : group.elements) {
-      values.add(
-          WindowedValues.of(
-              element.getValue().getValue(),
-              element.getTimestamp(),
-              element.getWindows(),
-              element.getPaneInfo()));
+  private void flush() throws Exception {
+    if (buffered.isEmpty()) {
+      return;
     }
-    DoFnRunners.lateDataDroppingRunner(runner, keyState.timers, spec.windowingStrategy())
-        .processElement(
-            WindowedValues.valueInGlobalWindow(
-                KeyedWorkItems.elementsWorkItem(group.key, values)));
+    ensureBundle();
+    KeyedStateStore store = context.keyedState();
+    try (var scope = context.scopedMetrics(spec.stepName())) {
+      for (KeyGroups.Group group : buffered.groups()) {
+        KeyedStateStore.KeyState keyState = store.get(group.encodedKey, group.key);
+        current.set(keyState);
+        KeyedTimers.setProcessingTime(keyState.timers, context.processingTime());
+        List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
+        for (WindowedValue<KV<Object, Object>> element : group.elements) {
+          values.add(
+              WindowedValues.of(
+                  element.getValue().getValue(),
+                  element.getTimestamp(),
+                  element.getWindows(),
+                  element.getPaneInfo()));
+        }
+        DoFnRunners.lateDataDroppingRunner(runner, keyState.timers, spec.windowingStrategy())
+            .processElement(
+                WindowedValues.valueInGlobalWindow(
+                    KeyedWorkItems.elementsWorkItem(group.key, values)));
+      }
+    }
+    buffered.clear();
   }
 
-  private void fireTimers(
-      DoFnRunner<KeyedWorkItem<Object, Object>, KV<Object, Iterable<Object>>> runner,
-      KeyedStateStore.KeyState keyState)
-      throws Exception {
-    currentState = keyState.state;
-    currentTimers = keyState.timers;
-    context.recordActivity(
-        KeyedTimers.fireUpTo(
-        keyState.timers,
-        context.epoch(),
-        false,
-        fired ->
-            runner.processElement(
-                WindowedValues.valueInGlobalWindow(
-                    KeyedWorkItems.timersWorkItem(keyState.key, fired)))));
+  private void fireTimers(Instant watermark, Instant processingTime) throws Exception {
+    try (var scope = context.scopedMetrics(spec.stepName())) {
+      context.recordActivity(
+          KeyedTimers.fireAll(
+              context.keyedState(),
+              current,
+              watermark,
+              processingTime,
+              false,
+              (keyState, fired) -> {
+                ensureBundle();
+                runner.processElement(
+                    WindowedValues.valueInGlobalWindow(
+                        KeyedWorkItems.timersWorkItem(keyState.key, fired)));
+              }));
+    }
   }
 }

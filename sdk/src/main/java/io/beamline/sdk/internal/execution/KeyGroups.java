@@ -8,35 +8,44 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
- * Groups the {@link KeyedElement}s of one exchange partition by key, keeping first-seen order of
- * keys and arrival order of values. Used by the operators at the receiving end of keyed exchanges.
+ * Groups {@link KeyedElement}s by encoded key, keeping first-seen order of keys and arrival order
+ * of values: what keyed operators buffer within a bundle.
  */
 final class KeyGroups {
-  /** The elements of one key: the first key object seen and every element with that key. */
+  /** The elements of one key: its encoded form, the first key object seen, every element. */
   static final class Group {
-    final Object structuralKey;
+    final ByteKey encodedKey;
     final Object key;
     final List<WindowedValue<KV<Object, Object>>> elements = new ArrayList<>();
 
-    Group(Object structuralKey, Object key) {
-      this.structuralKey = structuralKey;
+    Group(ByteKey encodedKey, Object key) {
+      this.encodedKey = encodedKey;
       this.key = key;
     }
   }
 
-  private final Map<Object, Group> groups = new LinkedHashMap<>();
+  private final Map<ByteKey, Group> groups = new LinkedHashMap<>();
 
   @SuppressWarnings("unchecked")
   void add(Object element) {
     KeyedElement keyed = (KeyedElement) element;
     WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) keyed.value();
     groups
-        .computeIfAbsent(keyed.structuralKey(), k -> new Group(k, value.getValue().getKey()))
+        .computeIfAbsent(keyed.key(), k -> new Group(k, value.getValue().getKey()))
         .elements
         .add(value);
   }
 
+  boolean isEmpty() {
+    return groups.isEmpty();
+  }
+
   Iterable<Group> groups() {
     return groups.values();
+  }
+
+  /** Forgets every group (the buffer of the next bundle starts empty). */
+  void clear() {
+    groups.clear();
   }
 }

@@ -3,11 +3,10 @@ package io.beamline.sdk.internal.execution;
 import org.apache.beam.sdk.values.WindowedValue;
 
 /**
- * An element in a keyed exchange: the structural value of its key (as returned by {@link
- * org.apache.beam.sdk.coders.Coder#structuralValue}, so equal keys are {@code equals} even when the
- * key type does not implement it) and the element itself, whose value is a {@code KV}.
+ * An element at the receiving end of a keyed exchange: its encoded key, by which equal keys are
+ * grouped (see {@link ByteKey}), and the decoded element, whose value is a {@code KV}.
  *
- * @param structuralKey grouping key, never null
- * @param value the {@code WindowedValue<KV<K, V>>} being shuffled
+ * @param key the encoded key, never null
+ * @param value the {@code WindowedValue<KV<K, V>>} that was shuffled
  */
-public record KeyedElement(Object structuralKey, WindowedValue<?> value) {}
+public record KeyedElement(ByteKey key, WindowedValue<?> value) {}

@@ -33,13 +33,13 @@ public final class KeyedStateStore {
 
   /** State and timers of one key. */
   static final class KeyState {
-    final Object structuralKey;
+    final ByteKey encodedKey;
     final Object key;
     final StateInternals state;
     final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
 
-    KeyState(Object structuralKey, Object key, StateInternals state) {
-      this.structuralKey = structuralKey;
+    KeyState(ByteKey encodedKey, Object key, StateInternals state) {
+      this.encodedKey = encodedKey;
       this.key = key;
       this.state = state;
     }
@@ -50,7 +50,7 @@ public final class KeyedStateStore {
     }
   }
 
-  private final Map<Object, KeyState> keys = new LinkedHashMap<>();
+  private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private final @Nullable RocksDbStore rocksDb;
   private final byte @Nullable [] operatorPrefix;
@@ -81,16 +81,11 @@ public final class KeyedStateStore {
     return new KeyedStateStore(rocksDb, stageId, keyCoder);
   }
 
-  private StateInternals newState(Object key) {
+  private StateInternals newState(ByteKey encodedKey, Object key) {
     if (rocksDb == null) {
       return new HoldTracking.StateInternals(key);
     }
-    byte[] encoded;
-    try {
-      encoded = CoderUtils.encodeToByteArray(keyCoder, key);
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot encode key " + key, e);
-    }
+    byte[] encoded = encodedKey.bytes();
     byte[] prefix =
         ByteBuffer.allocate(operatorPrefix.length + 4 + encoded.length)
             .put(operatorPrefix)
@@ -112,25 +107,36 @@ public final class KeyedStateStore {
   }
 
   /**
-   * The state of the key whose structural value is {@code structuralKey}, created on first use. A
-   * new key's timers start at the watermark the partition has already reached, so a key first seen
-   * in a later epoch does not see time go back.
+   * The state of the key encoded as {@code encodedKey} ({@code key} decoded), created on first use.
+   * A new key's timers start at the watermark the partition has already reached, so a key first
+   * seen in a later epoch does not see time go back.
    */
-  KeyState get(Object structuralKey, Object key) {
-    KeyState keyState = keys.get(structuralKey);
+  KeyState get(ByteKey encodedKey, Object key) {
+    KeyState keyState = keys.get(encodedKey);
     if (keyState == null) {
-      keyState = new KeyState(structuralKey, key, newState(key));
+      keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
+      keys.put(encodedKey, keyState);
+    }
+    if (watermark.isAfter(keyState.timers.currentInputWatermarkTime())) {
+      // keys without timers are not visited when the watermark moves: catch up on first use
       try {
         keyState.timers.advanceInputWatermark(watermark);
       } catch (Exception e) {
-        throw new IllegalStateException("Cannot initialise timers of a new key", e);
+        throw new IllegalStateException("Cannot advance the timers of key " + key, e);
       }
-      keys.put(structuralKey, keyState);
     }
     return keyState;
   }
 
-  /** Records that every key's timers have advanced to {@code watermark} (end of an epoch). */
+  /** The input watermark the partition's keys have reached. */
+  Instant watermark() {
+    return watermark;
+  }
+
+  /**
+   * Records that the partition's input watermark reached {@code watermark}: keys whose timers are
+   * not fired now catch up when next used ({@link #get}).
+   */
   void advancedTo(Instant watermark) {
     if (watermark.isAfter(this.watermark)) {
       this.watermark = watermark;
@@ -207,7 +213,7 @@ public final class KeyedStateStore {
     out.writeLong(watermark.getMillis());
     out.writeInt(live.size());
     for (KeyState keyState : live) {
-      writeBytes(out, CoderUtils.encodeToByteArray((Coder<Object>) keyCoder, keyState.key));
+      writeBytes(out, keyState.encodedKey.bytes());
       if (rocksDb == null) {
         keyState.heap().snapshot(out);
       } else {
@@ -241,10 +247,11 @@ public final class KeyedStateStore {
     }
     int count = in.readInt();
     for (int i = 0; i < count; i++) {
-      Object key = CoderUtils.decodeFromByteArray((Coder<Object>) keyCoder, readBytes(in));
-      Object structuralKey = ((Coder<Object>) keyCoder).structuralValue(key);
+      byte[] keyBytes = readBytes(in);
+      ByteKey encodedKey = new ByteKey(keyBytes);
+      Object key = CoderUtils.decodeFromByteArray((Coder<Object>) keyCoder, keyBytes);
       KeyState keyState =
-          stores[Partitioning.partitionOf(structuralKey, stores.length)].get(structuralKey, key);
+          stores[Partitioning.partitionOf(encodedKey, stores.length)].get(encodedKey, key);
       if (keyState.state instanceof HoldTracking.StateInternals heap) {
         heap.restore(in);
       } else if (in.readInt() != 0) {

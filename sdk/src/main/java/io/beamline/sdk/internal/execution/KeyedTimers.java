@@ -7,10 +7,10 @@ import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.joda.time.Instant;
 
 /**
- * Fires the timers of one key at the end of an epoch: the input watermark advances to the stage's
- * watermark, processing time and synchronized processing time to the runner's clock (both +∞ at
- * the end of a bounded run, as in Beam's Flink batch runner), and every eligible timer fires, in
- * timestamp order per domain, until firing timers sets no new eligible ones.
+ * Moves the clocks of one key's timers and fires the timers that became eligible: the input
+ * watermark, processing time and synchronized processing time only move forward (+∞ at the end of a
+ * bounded run, as in Beam's Flink batch runner), and every eligible timer fires, in timestamp order
+ * per domain, until firing timers sets no new eligible ones.
  */
 final class KeyedTimers {
   private KeyedTimers() {}
@@ -21,17 +21,58 @@ final class KeyedTimers {
     void fire(List<TimerData> timers) throws Exception;
   }
 
+  /** Receives the fired timers of one key. */
+  @FunctionalInterface
+  interface KeyFiring {
+    void fire(KeyedStateStore.KeyState key, List<TimerData> timers) throws Exception;
+  }
+
   /**
-   * Advances the clocks of {@code timers} to the end of {@code epoch} and delivers eligible timers.
+   * Moves the partition of {@code store} to {@code watermark} and {@code processingTime} and fires
+   * the eligible timers of every key that has timers, key after key in first-seen order, with
+   * {@code current} set to the key being fired.
    *
    * @return how many timers fired
+   */
+  static int fireAll(
+      KeyedStateStore store,
+      CurrentKey current,
+      Instant watermark,
+      Instant processingTime,
+      boolean oneAtATime,
+      KeyFiring firing)
+      throws Exception {
+    store.advancedTo(watermark);
+    int count = 0;
+    for (KeyedStateStore.KeyState keyState : store.all()) {
+      if (keyState.timers.pending().isEmpty()) {
+        continue; // its clocks catch up when the key is next used (KeyedStateStore.get)
+      }
+      current.set(keyState);
+      count += fire(keyState.timers, watermark, processingTime, oneAtATime, t -> firing.fire(keyState, t));
+    }
+    return count;
+  }
+
+  /**
+   * Advances the clocks of {@code timers} to {@code watermark} and {@code processingTime} and
+   * delivers the eligible timers.
+   *
    * @param oneAtATime deliver timers one by one (stateful DoFns: a timer may set an earlier one) or
    *     all eligible timers of a domain together (GroupAlsoByWindow)
+   * @return how many timers fired
    */
-  static int fireUpTo(
-      InMemoryTimerInternals timers, EpochContext epoch, boolean oneAtATime, Firing firing)
+  static int fire(
+      InMemoryTimerInternals timers,
+      Instant watermark,
+      Instant processingTime,
+      boolean oneAtATime,
+      Firing firing)
       throws Exception {
-    advanceClocks(timers, epoch);
+    if (watermark.isAfter(timers.currentInputWatermarkTime())) {
+      timers.advanceInputWatermark(watermark);
+    }
+    setProcessingTime(timers, processingTime);
     int count = 0;
     boolean fired = true;
     while (fired) {
@@ -56,22 +97,11 @@ final class KeyedTimers {
     return count;
   }
 
-  /** Advances the input watermark and both processing-time clocks; never moves them back. */
-  static void advanceClocks(InMemoryTimerInternals timers, EpochContext epoch) throws Exception {
-    if (epoch.inputWatermark().isAfter(timers.currentInputWatermarkTime())) {
-      timers.advanceInputWatermark(epoch.inputWatermark());
-    }
-    advanceProcessingTime(timers, epoch.endProcessingTime());
-  }
-
-  /** Advances both processing-time clocks to the clock used while processing elements. */
-  static void advanceProcessingTime(InMemoryTimerInternals timers, EpochContext epoch)
-      throws Exception {
-    advanceProcessingTime(timers, epoch.processingTime());
-  }
-
-  private static void advanceProcessingTime(InMemoryTimerInternals timers, Instant time)
-      throws Exception {
+  /**
+   * Sets both processing-time clocks of {@code timers} to {@code time} (never back) without firing
+   * anything: the time at which the key's next elements are processed.
+   */
+  static void setProcessingTime(InMemoryTimerInternals timers, Instant time) throws Exception {
     if (time.isAfter(timers.currentProcessingTime())) {
       timers.advanceProcessingTime(time);
     }

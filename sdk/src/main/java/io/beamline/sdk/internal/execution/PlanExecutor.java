@@ -1,10 +1,12 @@
 package io.beamline.sdk.internal.execution;
 
+import io.beamline.sdk.io.EpochInfo;
 import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -18,19 +20,35 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Executes an {@link ExecutablePlan} once over bounded input: stages in plan order, each as up to
- * {@code parallelism} {@link StageTask}s on a shared pool, with a barrier between stages (a stage
- * starts when every stage before it has finished, so its exchanges and side inputs are complete).
+ * Runs stages of an {@link ExecutablePlan} on a pool, one stage at a time: each stage's tasks feed
+ * their input (source splits, or one exchange partition) to their {@link StageTask}, move its
+ * watermark and clock, and end its bundle; a stage starts when every stage before it has finished,
+ * so its exchanges and side inputs are complete. {@link #execute()} runs a bounded plan this way
+ * once; the epoch loop runs every stage once per epoch.
  *
- * <p>Threading: {@link #execute()} is called from one driver thread; tasks run on {@code pool}.
- * Metrics of finished tasks are merged under this object's lock.
+ * <p>Threading: the methods are called from one driver thread; tasks run on {@code pool} (a lone
+ * task on the driver thread). Metrics of finished tasks are merged under this object's lock.
  */
 public final class PlanExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(PlanExecutor.class);
+
+  /**
+   * The clocks of one stage in one epoch.
+   *
+   * @param watermark the stage's input watermark at the end of the epoch: operators fire event-time
+   *     timers up to it after the epoch's elements (which are judged against the previous one)
+   * @param processingTime the processing time while the epoch's elements are processed
+   * @param endProcessingTime the processing time timers fire up to at the end of the epoch: the
+   *     same clock when streaming, +∞ at the end of a bounded run
+   */
+  public record EpochTime(Instant watermark, Instant processingTime, Instant endProcessingTime) {}
 
   private final ExecutablePlan plan;
   private final PipelineOptions options;
@@ -38,64 +56,108 @@ public final class PlanExecutor {
   private final ExecutorService pool;
   private final MetricsContainerStepMap attempted;
   private final MetricsContainerStepMap committed;
+  private final boolean enforceModel;
   private final AtomicLong activity = new AtomicLong();
 
+  /**
+   * @param enforceModel check elements against Beam's model ({@link ModelEnforcement})
+   */
   public PlanExecutor(
       ExecutablePlan plan,
       PipelineOptions options,
       int parallelism,
       ExecutorService pool,
       MetricsContainerStepMap attempted,
-      MetricsContainerStepMap committed) {
+      MetricsContainerStepMap committed,
+      boolean enforceModel) {
     this.plan = plan;
     this.options = options;
     this.parallelism = parallelism;
     this.pool = pool;
     this.attempted = attempted;
     this.committed = committed;
+    this.enforceModel = enforceModel;
   }
 
   /**
-   * Runs every stage to completion.
+   * Runs a bounded plan to completion: every stage once, its tasks closed when it is done.
    *
    * @throws Exception the first failure of a task (user code exceptions arrive wrapped in Beam's
    *     {@code UserCodeException}); remaining stages are not started
    */
   public void execute() throws Exception {
     Map<ExchangeSpec, Exchange> exchanges = newExchanges();
-    SideInputStore sideInputs = new SideInputStore(true);
-    EpochContext epoch = EpochContext.boundedRun();
+    TaskContext.Shared shared = shared(true, new SideInputStore(true), exchanges);
+    EpochTime time =
+        new EpochTime(
+            BoundedWindow.TIMESTAMP_MAX_VALUE, Instant.now(), BoundedWindow.TIMESTAMP_MAX_VALUE);
     for (Stage stage : plan.stages()) {
       List<?> splits = stage.source() != null ? split(stage.source()) : null;
-      runStage(stage, exchanges, sideInputs, splits, partition -> epoch, false);
+      StageTask[] tasks = new StageTask[parallelism];
+      try {
+        runStage(
+            stage,
+            exchanges,
+            splits,
+            p -> tasks[p] = new StageTask(stage, new TaskContext(shared, stage, p, null, null)),
+            false,
+            time,
+            p -> null);
+      } finally {
+        closeAll(java.util.Arrays.asList(tasks));
+      }
+      if (stage.inputExchange() != null) {
+        exchanges.get(stage.inputExchange()).clear();
+      }
     }
   }
 
-  /** Fresh, empty buffers for every exchange of the plan (one set per epoch). */
-  Map<ExchangeSpec, Exchange> newExchanges() {
+  /** Fresh, empty in-memory exchanges for every edge of the plan. */
+  public Map<ExchangeSpec, Exchange> newExchanges() {
     Map<ExchangeSpec, Exchange> exchanges = new HashMap<>();
     for (ExchangeSpec spec : plan.exchanges()) {
-      exchanges.put(spec, new Exchange(parallelism));
+      exchanges.put(spec, new Exchange(new ExchangeCodec(spec), parallelism));
     }
     return exchanges;
   }
 
+  /** What every task of a run shares, writing into {@code exchanges}. */
+  public TaskContext.Shared shared(
+      boolean bounded, SideInputStore sideInputs, Map<ExchangeSpec, Exchange> exchanges) {
+    return new TaskContext.Shared(
+        options,
+        parallelism,
+        bounded,
+        (spec, producer, partition) -> exchanges.get(spec).writer(producer, partition),
+        sideInputs,
+        activity,
+        enforceModel);
+  }
+
+  /** Creates (on first use) the task of one partition. */
+  @FunctionalInterface
+  public interface TaskFactory {
+    StageTask taskOf(int partition) throws Exception;
+  }
+
   /**
-   * Runs one stage to completion: for a source stage one task per group of {@code splits}, else
-   * one task per non-empty partition of its input exchange (every partition with {@code
-   * allPartitions}, so keyed operators can fire timers of keys that got no input).
+   * Runs one epoch of one stage: for a source stage one task per group of {@code splits}, else one
+   * task per non-empty partition of its input exchange (every partition with {@code
+   * allPartitions}, so keyed operators fire timers of keys that got no input).
    *
+   * @param infoOf the epoch as partition p's sinks see it, or null
    * @throws Exception the first task failure, after every task of the stage has ended
    */
-  void runStage(
+  public void runStage(
       Stage stage,
       Map<ExchangeSpec, Exchange> exchanges,
-      SideInputStore sideInputs,
-      List<?> splits,
-      IntFunction<EpochContext> epochOfPartition,
-      boolean allPartitions)
+      @Nullable List<?> splits,
+      TaskFactory tasks,
+      boolean allPartitions,
+      EpochTime time,
+      IntFunction<@Nullable EpochInfo> infoOf)
       throws Exception {
-    List<StageTask> tasks = new ArrayList<>();
+    List<Callable<MetricsContainerStepMap>> runs = new ArrayList<>();
     if (stage.source() != null) {
       int taskCount = Math.min(parallelism, splits.size());
       for (int t = 0; t < taskCount; t++) {
@@ -103,34 +165,32 @@ public final class PlanExecutor {
         for (int s = t; s < splits.size(); s += taskCount) {
           mine.add(splits.get(s));
         }
-        TaskContext context =
-            newContext(stage, t, exchanges, sideInputs, epochOfPartition.apply(t));
-        tasks.add(new StageTask(stage, context, mine, null));
+        runs.add(taskRun(tasks.taskOf(t), mine, null, time, infoOf.apply(t)));
       }
+      activity.addAndGet(splits.size());
     } else {
       Exchange input = exchanges.get(stage.inputExchange());
+      long size = 0;
       for (int p = 0; p < parallelism; p++) {
+        size += input.partition(p).size();
         if (allPartitions || !input.partition(p).isEmpty()) {
-          TaskContext context =
-              newContext(stage, p, exchanges, sideInputs, epochOfPartition.apply(p));
-          tasks.add(new StageTask(stage, context, null, input));
+          runs.add(taskRun(tasks.taskOf(p), null, input, time, infoOf.apply(p)));
         }
       }
+      activity.addAndGet(size);
     }
-    activity.addAndGet(
-        stage.source() != null ? splits.size() : inputSize(exchanges.get(stage.inputExchange())));
-    LOG.debug("Running {} with {} tasks", stage, tasks.size());
-    if (tasks.size() == 1) {
+    LOG.debug("Running {} with {} tasks", stage, runs.size());
+    if (runs.size() == 1) {
       // Run a lone task on the driver thread: saves a hand-off for tiny stages (Impulse, Create).
-      collect(runInline(tasks.get(0)));
+      collect(runInline(runs.get(0)));
       return;
     }
-    List<Future<TaskContext>> futures = new ArrayList<>();
-    for (StageTask task : tasks) {
-      futures.add(pool.submit(task));
+    List<Future<MetricsContainerStepMap>> futures = new ArrayList<>();
+    for (Callable<MetricsContainerStepMap> run : runs) {
+      futures.add(pool.submit(run));
     }
     Exception failure = null;
-    for (Future<TaskContext> future : futures) {
+    for (Future<MetricsContainerStepMap> future : futures) {
       try {
         collect(future.get());
       } catch (ExecutionException e) {
@@ -143,17 +203,91 @@ public final class PlanExecutor {
     }
   }
 
+  /**
+   * One task's share of an epoch: open its operators (first time), feed the input, advance the
+   * watermark and processing time, end the bundle, hand the output to the exchanges, run bundle
+   * finalizations. Returns the metrics the task reported.
+   */
+  private Callable<MetricsContainerStepMap> taskRun(
+      StageTask task,
+      @Nullable List<Object> splits,
+      @Nullable Exchange input,
+      EpochTime time,
+      @Nullable EpochInfo info) {
+    return () -> {
+      TaskContext context = task.context();
+      Callable<Void> body =
+          () -> {
+            task.open();
+            context.setProcessingTime(time.processingTime());
+            if (splits != null) {
+              Operator.Receiver output = task.sourceOutput();
+              for (Object split : splits) {
+                Sources.read(task.stage().source(), split, context, output);
+              }
+            } else {
+              ExchangeCodec codec = input.codec();
+              for (Object record : input.partition(context.partition())) {
+                task.processElement(codec.decode(record));
+              }
+            }
+            task.advanceInputWatermark(time.watermark());
+            task.advanceProcessingTime(time.endProcessingTime());
+            task.finishBundle();
+            task.flushExchanges();
+            return null;
+          };
+      try {
+        if (info == null) {
+          body.call();
+        } else {
+          EpochInfo.runWith(info, body);
+        }
+        task.finalizeBundles();
+      } catch (Exception e) {
+        throw new TaskFailedException(context.takeMetrics(), e);
+      }
+      return context.takeMetrics();
+    };
+  }
+
+  /**
+   * Closes tasks (nulls are skipped), also when some fail to close.
+   *
+   * @throws Exception the first failure
+   */
+  public static void closeAll(Iterable<StageTask> tasks) throws Exception {
+    Exception failure = null;
+    for (StageTask task : tasks) {
+      if (task == null) {
+        continue;
+      }
+      try {
+        task.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
   /** Splits a source, counting metrics reported by {@code split} under the source's step. */
-  List<?> split(SourceSpec source) throws Exception {
-    return withSourceMetrics(source.stepName(), () -> source.split(options, parallelism));
+  public List<?> split(SourceSpec source) throws Exception {
+    return withSourceMetrics(
+        source.stepName(), () -> Sources.split(source, options, parallelism));
   }
 
   /**
    * Runs driver-side source work (splitting, an epoch's reads by {@code UnboundedReader}s) with
    * the metrics it reports counted under the source's step, as a task's would be.
    */
-  <T> T withSourceMetrics(String stepName, java.util.concurrent.Callable<T> body)
-      throws Exception {
+  public <T> T withSourceMetrics(String stepName, Callable<T> body) throws Exception {
     MetricsContainerStepMap sourceMetrics = new MetricsContainerStepMap();
     T result;
     try (Closeable scope =
@@ -168,52 +302,35 @@ public final class PlanExecutor {
     return result;
   }
 
-  private TaskContext runInline(StageTask task) throws Exception {
+  private MetricsContainerStepMap runInline(Callable<MetricsContainerStepMap> run)
+      throws Exception {
     try {
-      return task.call();
-    } catch (StageTask.TaskFailedException e) {
+      return run.call();
+    } catch (TaskFailedException e) {
       throw unwrap(e);
     }
   }
 
   private Exception unwrap(Throwable t) {
-    if (t instanceof StageTask.TaskFailedException failed) {
+    if (t instanceof TaskFailedException failed) {
       synchronized (this) {
-        attempted.updateAll(failed.context.metrics());
+        attempted.updateAll(failed.metrics);
       }
       return (Exception) failed.getCause();
     }
     return t instanceof Exception e ? e : new RuntimeException(t);
   }
 
-  private synchronized void collect(TaskContext context) {
-    attempted.updateAll(context.metrics());
-    committed.updateAll(context.metrics());
-  }
-
-  private TaskContext newContext(
-      Stage stage,
-      int partition,
-      Map<ExchangeSpec, Exchange> exchanges,
-      SideInputStore sideInputs,
-      EpochContext epoch) {
-    return new TaskContext(
-        stage, partition, parallelism, options, exchanges, sideInputs, epoch, activity);
-  }
-
-  private long inputSize(Exchange input) {
-    long size = 0;
-    for (int p = 0; p < input.partitionCount(); p++) {
-      size += input.partition(p).size();
-    }
-    return size;
+  private synchronized void collect(MetricsContainerStepMap metrics) {
+    attempted.updateAll(metrics);
+    committed.updateAll(metrics);
   }
 
   /**
    * A counter of work done (elements read by stages, timers fired); a drain epoch that changes
    * neither it nor any watermark made no progress.
    */
-  long activity() {
+  public long activity() {
     return activity.get();
   }
 
@@ -222,7 +339,7 @@ public final class PlanExecutor {
    * droppedDueToLateness} (LateDataDroppingDoFnRunner) and {@code StatefulParDoDropped}
    * (StatefulDoFnRunner) counters over all steps.
    */
-  synchronized long lateRowsDropped() {
+  public synchronized long lateRowsDropped() {
     long dropped = 0;
     MetricQueryResults results =
         MetricsContainerStepMap.asAttemptedOnlyMetricResults(committed)
@@ -237,11 +354,21 @@ public final class PlanExecutor {
     return dropped;
   }
 
-  int parallelism() {
+  public int parallelism() {
     return parallelism;
   }
 
-  PipelineOptions options() {
+  public PipelineOptions options() {
     return options;
+  }
+
+  /** A task failed; carries the task's metrics so attempted metrics still count its work. */
+  private static final class TaskFailedException extends Exception {
+    final transient MetricsContainerStepMap metrics;
+
+    TaskFailedException(MetricsContainerStepMap metrics, Exception cause) {
+      super(cause);
+      this.metrics = metrics;
+    }
   }
 }

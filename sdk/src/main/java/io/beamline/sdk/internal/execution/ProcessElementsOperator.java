@@ -15,7 +15,6 @@ import org.apache.beam.runners.core.ReadyCheckingSideInputReader;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems.ProcessElements;
 import org.apache.beam.runners.core.SplittableParDoViaKeyedWorkItems.ProcessFn;
 import org.apache.beam.runners.core.StateInternals;
-import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -33,6 +32,7 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 import org.apache.beam.sdk.values.WindowingStrategy;
+import org.joda.time.Instant;
 import org.joda.time.Duration;
 
 /**
@@ -45,56 +45,32 @@ import org.joda.time.Duration;
  */
 final class ProcessElementsOperator implements Operator {
 
-  /**
-   * @param input the PCollection of {@code KV<byte[], KV<element, restriction>>} that was shuffled
-   */
-  record Spec(
-      String stepName,
-      ProcessElements<Object, Object, Object, Object, Object> transform,
-      PCollection<?> input,
-      Map<TupleTag<?>, PCollection<?>> outputs,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      WindowingStrategy<?, ?> windowingStrategy)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new ProcessElementsOperator(this, context);
-    }
-  }
-
-  private final Spec spec;
+  private final OperatorSpec.ProcessElements spec;
   private final TaskContext context;
-  private final KeyGroups groups = new KeyGroups();
+  private final CurrentKey current = new CurrentKey();
   private ScheduledExecutorService checkpointTimer;
   private DoFn<Object, Object> fn;
   private ProcessFn<Object, Object, Object, Object, Object> processFn;
   private DoFnInvoker<?, ?> invoker;
-  private KeyedStateStore.KeyState current;
+  private PushbackSideInputDoFnRunner<KeyedWorkItem<byte[], KV<Object, Object>>, Object> runner;
+  private KvCoder<byte[], KV<Object, Object>> inputCoder;
+  private boolean inBundle;
 
-  ProcessElementsOperator(Spec spec, TaskContext context) {
+  ProcessElementsOperator(OperatorSpec.ProcessElements spec, TaskContext context) {
     this.spec = spec;
     this.context = context;
   }
 
   @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
   public void open() throws Exception {
-    // A fresh copy of the user's DoFn per task, as for every ParDo: lifecycle methods are per
-    // instance, and the transform's own instance is shared by all tasks and epochs.
+    // One copy of the user's DoFn per task for the run, as for every ParDo: lifecycle methods are
+    // per instance, and the transform's own instance is shared by all tasks.
     fn = SerializableUtils.clone(spec.transform().getFn());
     processFn = spec.transform().newProcessFn(fn);
     try (var scope = context.scopedMetrics(spec.stepName())) {
       invoker = DoFnInvokers.tryInvokeSetupFor(processFn, context.options());
     }
-  }
-
-  @Override
-  public void process(Object element) {
-    groups.add(element);
-  }
-
-  @Override
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  public void finish() throws Exception {
     WindowedValueMultiReceiver outputManager = context.outputManager(spec.outputs());
     List<PCollectionView<?>> views = spec.transform().getSideInputs();
     ReadyCheckingSideInputReader sideInputs =
@@ -114,83 +90,144 @@ final class ProcessElementsOperator implements Operator {
             100,
             Duration.standardSeconds(1),
             context::bundleFinalizer));
-    StepContext stepContext =
-        StepContexts.keyed(() -> current.state, () -> current.timers, context.bundleFinalizer());
-    KvCoder<byte[], KV<Object, Object>> inputCoder =
-        (KvCoder<byte[], KV<Object, Object>>) spec.input().getCoder();
+    inputCoder = (KvCoder<byte[], KV<Object, Object>>) spec.input().getCoder();
     Coder<BoundedWindow> windowCoder =
         (Coder<BoundedWindow>) spec.windowingStrategy().getWindowFn().windowCoder();
-    PushbackSideInputDoFnRunner<KeyedWorkItem<byte[], KV<Object, Object>>, Object> runner =
+    runner =
         (PushbackSideInputDoFnRunner)
             DoFnRunners.newProcessFnRunner(
-            (ProcessFn) processFn,
-            context.options(),
-            views,
-            sideInputs,
-            outputManager,
-            (TupleTag) spec.transform().getMainOutputTag(),
-            spec.transform().getAdditionalOutputTags().getAll(),
-            stepContext,
-            KeyedWorkItemCoder.of(inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowCoder),
-            spec.outputCoders(),
-            spec.windowingStrategy(),
-            DoFnSchemaInformation.create(),
-            spec.transform().getSideInputMapping());
-    KeyedStateStore store = context.keyedState();
-    List<WindowedValue<?>> pushedBack = context.epoch().pushedBack();
-    List<WindowedValue<?>> retry = pushedBack == null ? List.of() : new ArrayList<>(pushedBack);
-    if (pushedBack != null) {
-      pushedBack.clear();
+                (ProcessFn) processFn,
+                context.options(),
+                views,
+                sideInputs,
+                outputManager,
+                (TupleTag) spec.transform().getMainOutputTag(),
+                spec.transform().getAdditionalOutputTags().getAll(),
+                current.stepContext(context.bundleFinalizer()),
+                KeyedWorkItemCoder.of(
+                    inputCoder.getKeyCoder(), inputCoder.getValueCoder(), windowCoder),
+                spec.outputCoders(),
+                spec.windowingStrategy(),
+                DoFnSchemaInformation.create(),
+                spec.transform().getSideInputMapping());
+  }
+
+  /** Starts a bundle unless one is open, retrying work items held back for side inputs first. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void ensureBundle() throws Exception {
+    if (inBundle) {
+      return;
     }
+    inBundle = true;
+    runner.startBundle();
+    List<WindowedValue<?>> pushedBack = context.pushedBack();
+    if (pushedBack == null || pushedBack.isEmpty()) {
+      return;
+    }
+    List<WindowedValue<?>> retry = new ArrayList<>(pushedBack);
+    pushedBack.clear();
+    for (WindowedValue<?> workItem : retry) {
+      byte[] key = ((KeyedWorkItem<byte[], ?>) workItem.getValue()).key();
+      current.set(context.keyedState().get(encodedKey(key), key));
+      pushBack(runner.processElementInReadyWindows((WindowedValue) workItem));
+    }
+  }
+
+  /** The key as the shuffle encoded it: the key of this transform is already an encoding. */
+  private ByteKey encodedKey(byte[] key) throws Exception {
+    return new ByteKey(org.apache.beam.sdk.util.CoderUtils.encodeToByteArray(inputCoder.getKeyCoder(), key));
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public void processElement(Object element) throws Exception {
+    KeyedElement keyed = (KeyedElement) element;
+    WindowedValue<KV<byte[], KV<Object, Object>>> value =
+        (WindowedValue<KV<byte[], KV<Object, Object>>>) keyed.value();
     try (var scope = context.scopedMetrics(spec.stepName())) {
-      runner.startBundle();
-      for (WindowedValue<?> workItem : retry) {
-        byte[] key = ((KeyedWorkItem<byte[], ?>) workItem.getValue()).key();
-        current = store.get(inputCoder.getKeyCoder().structuralValue(key), key);
-        pushBack(runner.processElementInReadyWindows((WindowedValue) workItem));
+      ensureBundle();
+      byte[] key = value.getValue().getKey();
+      KeyedStateStore.KeyState keyState = context.keyedState().get(keyed.key(), key);
+      current.set(keyState);
+      KeyedTimers.setProcessingTime(keyState.timers, context.processingTime());
+      WindowedValue<KV<Object, Object>> item =
+          (WindowedValue) WindowedValues.withValue(value, value.getValue().getValue());
+      pushBack(
+          runner.processElementInReadyWindows(
+              WindowedValues.valueInGlobalWindow(
+                  KeyedWorkItems.elementsWorkItem(key, (Iterable) List.of(item)))));
+    }
+  }
+
+  @Override
+  public void advanceInputWatermark(Instant watermark) throws Exception {
+    fireTimers(watermark, context.processingTime());
+  }
+
+  @Override
+  public void advanceProcessingTime(Instant processingTime) throws Exception {
+    fireTimers(context.keyedState().watermark(), processingTime);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private void fireTimers(Instant watermark, Instant processingTime) throws Exception {
+    try (var scope = context.scopedMetrics(spec.stepName())) {
+      if (context.pushedBack() != null && !context.pushedBack().isEmpty()) {
+        ensureBundle(); // side inputs may have become ready
       }
-      for (KeyGroups.Group group : groups.groups()) {
-        current = store.get(group.structuralKey, group.key);
-        KeyedTimers.advanceProcessingTime(current.timers, context.epoch());
-        List<WindowedValue<KV<Object, Object>>> values = new ArrayList<>();
-        for (WindowedValue<KV<Object, Object>> element : group.elements) {
-          values.add((WindowedValue) WindowedValues.withValue(element, element.getValue().getValue()));
-        }
-        pushBack(
-            runner.processElementInReadyWindows(
-                WindowedValues.valueInGlobalWindow(
-                    KeyedWorkItems.elementsWorkItem((byte[]) group.key, (Iterable) values))));
-      }
-      for (KeyedStateStore.KeyState keyState : store.all()) {
-        current = keyState;
-        context.recordActivity(
-        KeyedTimers.fireUpTo(
-            keyState.timers,
-            context.epoch(),
-            true,
-            fired ->
-                runner.processElementInReadyWindows(
-                    WindowedValues.valueInGlobalWindow(
-                        KeyedWorkItems.timersWorkItem((byte[]) keyState.key, fired)))));
-      }
-      store.advancedTo(context.epoch().inputWatermark());
-      runner.finishBundle();
+      context.recordActivity(
+          KeyedTimers.fireAll(
+              context.keyedState(),
+              current,
+              watermark,
+              processingTime,
+              true,
+              (keyState, fired) -> {
+                ensureBundle();
+                pushBack(
+                    runner.processElementInReadyWindows(
+                        WindowedValues.valueInGlobalWindow(
+                            KeyedWorkItems.timersWorkItem((byte[]) keyState.key, fired))));
+              }));
     }
   }
 
   /**
-   * Keeps elements whose side inputs are not ready for the next epoch (ProcessFnRunner returns
-   * them); the stage has a pushback buffer whenever it reads side inputs.
+   * Keeps work items whose side inputs are not ready (ProcessFnRunner returns them) for a later
+   * bundle; the stage has a pushback buffer whenever it reads side inputs.
    */
   private void pushBack(Iterable<? extends WindowedValue<?>> notReady) {
     for (WindowedValue<?> element : notReady) {
-      List<WindowedValue<?>> buffer = context.epoch().pushedBack();
+      List<WindowedValue<?>> buffer = context.pushedBack();
       if (buffer == null) {
         throw new IllegalStateException(
             spec.stepName() + ": side inputs not ready but the stage has no pushback buffer");
       }
       buffer.add(element);
     }
+  }
+
+  @Override
+  public void finishBundle() throws Exception {
+    if (inBundle) {
+      inBundle = false;
+      try (var scope = context.scopedMetrics(spec.stepName())) {
+        runner.finishBundle();
+      }
+    }
+  }
+
+  @Override
+  public Instant outputWatermarkHold() {
+    Instant earliest = context.keyedState().earliestHold();
+    if (context.pushedBack() != null) {
+      for (WindowedValue<?> element : context.pushedBack()) {
+        if (element.getTimestamp().isBefore(earliest)) {
+          earliest = element.getTimestamp();
+        }
+      }
+    }
+    return earliest;
   }
 
   @Override

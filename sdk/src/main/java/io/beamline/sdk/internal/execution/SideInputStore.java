@@ -38,6 +38,8 @@ public final class SideInputStore {
   private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
   private final Map<PCollectionView<?>, Instant> watermarks = new HashMap<>();
   private final boolean complete;
+  /** Changes whenever contents change, so readers know to rebuild their view values. */
+  private long version;
 
   /**
    * @param complete true in a bounded run, where a view is read only after all of its input was
@@ -119,7 +121,14 @@ public final class SideInputStore {
 
   /** Adds elements written by one task for {@code view}. */
   public synchronized void append(PCollectionView<?> view, List<WindowedValue<?>> values) {
-    written.computeIfAbsent(view, v -> new ArrayList<>()).addAll(values);
+    if (!values.isEmpty()) {
+      written.computeIfAbsent(view, v -> new ArrayList<>()).addAll(values);
+      version++;
+    }
+  }
+
+  synchronized long version() {
+    return version;
   }
 
   /** Contents of {@code view} grouped by window (windows with no elements are absent). */
@@ -135,10 +144,14 @@ public final class SideInputStore {
 
   /**
    * A reader over the given views for one task. View values are computed once per (view, window)
-   * and cached, since a ViewFn over a large input is expensive and DoFns read side inputs per
-   * element.
+   * and cached until the views change, since a ViewFn over a large input is expensive and DoFns
+   * read side inputs per element.
    */
   public SideInputReader readerFor(Collection<PCollectionView<?>> views) {
+    return new CachingReader(views, this);
+  }
+
+  private SideInputHandler handlerFor(Collection<PCollectionView<?>> views) {
     SideInputHandler handler = new SideInputHandler(views, InMemoryStateInternals.forKey(null));
     for (PCollectionView<?> view : views) {
       for (Map.Entry<BoundedWindow, List<Object>> e : contentsByWindow(view).entrySet()) {
@@ -148,37 +161,54 @@ public final class SideInputStore {
                 e.getValue(), BoundedWindow.TIMESTAMP_MIN_VALUE, e.getKey(), PaneInfo.NO_FIRING));
       }
     }
-    return new CachingReader(handler, this);
+    return handler;
   }
 
+  /**
+   * Reads views through a runners-core {@link SideInputHandler} rebuilt whenever the store changed
+   * since it was built; view values cached per (view, window) until then. Confined to one task.
+   */
   private static final class CachingReader implements ReadyCheckingSideInputReader {
-    private final SideInputHandler handler;
+    private final Collection<PCollectionView<?>> views;
     private final SideInputStore store;
     private final Map<PCollectionView<?>, Map<BoundedWindow, Object>> cache = new HashMap<>();
+    private SideInputHandler handler;
+    private long version = -1;
 
-    CachingReader(SideInputHandler handler, SideInputStore store) {
-      this.handler = handler;
+    CachingReader(Collection<PCollectionView<?>> views, SideInputStore store) {
+      this.views = views;
       this.store = store;
+    }
+
+    private SideInputHandler handler() {
+      long now = store.version();
+      if (handler == null || now != version) {
+        handler = store.handlerFor(views);
+        cache.clear();
+        version = now;
+      }
+      return handler;
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <T> @Nullable T get(PCollectionView<T> view, BoundedWindow window) {
+      SideInputHandler current = handler();
       Map<BoundedWindow, Object> byWindow = cache.computeIfAbsent(view, v -> new HashMap<>());
       if (!byWindow.containsKey(window)) {
-        byWindow.put(window, handler.get(view, window));
+        byWindow.put(window, current.get(view, window));
       }
       return (T) byWindow.get(window);
     }
 
     @Override
     public <T> boolean contains(PCollectionView<T> view) {
-      return handler.contains(view);
+      return views.contains(view);
     }
 
     @Override
     public boolean isEmpty() {
-      return handler.isEmpty();
+      return views.isEmpty();
     }
 
     @Override

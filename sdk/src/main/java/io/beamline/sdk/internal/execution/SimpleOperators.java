@@ -33,12 +33,11 @@ final class SimpleOperators {
   }
 
   /** Passes elements through unchanged: Flatten, at the receiving end of its forward exchange. */
-  record FlattenSpec(String stepName, PCollection<?> output) implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator flatten(OperatorSpec.Flatten spec, TaskContext context) {
+    {
+      return new OneOutput(context, spec.output()) {
         @Override
-        public void process(Object element) {
+        public void processElement(Object element) {
           out.accept((WindowedValue<?>) element);
         }
       };
@@ -46,14 +45,14 @@ final class SimpleOperators {
   }
 
   /** Window.Assign: assigns each element to the windows its {@link WindowFn} returns. */
-  record AssignWindowsSpec(String stepName, WindowFn<Object, BoundedWindow> windowFn, PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator assignWindows(OperatorSpec.AssignWindows spec, TaskContext context) {
+    String stepName = spec.stepName();
+    WindowFn<Object, BoundedWindow> windowFn = spec.windowFn();
+    {
+      return new OneOutput(context, spec.output()) {
         @Override
         @SuppressWarnings("unchecked")
-        public void process(Object element) throws Exception {
+        public void processElement(Object element) throws Exception {
           WindowedValue<Object> value = (WindowedValue<Object>) element;
           try (var scope = context.scopedMetrics(stepName)) {
             for (WindowedValue<Object> single : value.explodeWindows()) {
@@ -92,22 +91,22 @@ final class SimpleOperators {
    * CreatePCollectionView: records the elements of the view's PCollection in the {@link
    * SideInputStore} when the task finishes, and passes them on unchanged.
    */
-  record ViewWriterSpec(String stepName, PCollectionView<?> view, PCollection<?> output)
-      implements OperatorSpec {
-    @Override
-    public Operator create(TaskContext context) {
-      return new OneOutput(context, output) {
+  static Operator viewWriter(OperatorSpec.ViewWriter spec, TaskContext context) {
+    PCollectionView<?> view = spec.view();
+    {
+      return new OneOutput(context, spec.output()) {
         private final List<WindowedValue<?>> written = new ArrayList<>();
 
         @Override
-        public void process(Object element) {
+        public void processElement(Object element) {
           written.add((WindowedValue<?>) element);
           out.accept((WindowedValue<?>) element);
         }
 
         @Override
-        public void finish() {
+        public void finishBundle() {
           context.sideInputStore().append(view, written);
+          written.clear();
         }
       };
     }

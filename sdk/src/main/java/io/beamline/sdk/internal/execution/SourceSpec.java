@@ -1,26 +1,18 @@
 package io.beamline.sdk.internal.execution;
 
-import java.util.List;
-import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.testing.TestStream;
 
 /**
- * The root of a stage that reads from outside the pipeline (Impulse, a bounded source). The input
- * is cut into splits at the start of an execution; each task reads the splits assigned to it.
+ * The root of a stage that reads from outside the pipeline, as plain data: what to read. Engines
+ * decide how (a bounded read is split and read by tasks; an unbounded read is cut into epochs or
+ * read continuously; a TestStream is replayed event by event).
  */
-public interface SourceSpec {
+public sealed interface SourceSpec {
 
   /** Full name of the Beam transform this source executes. */
   String stepName();
-
-  /**
-   * Cuts the input into splits, ideally about {@code desiredSplits} of them.
-   *
-   * @throws Exception if the source cannot be split or sized
-   */
-  List<?> split(PipelineOptions options, int desiredSplits) throws Exception;
-
-  /** Reads one split, emitting every element to {@code output}. */
-  void read(Object split, TaskContext context, Operator.Receiver output) throws Exception;
 
   /** True for a source that may never end (an {@code UnboundedSource}). */
   default boolean isUnbounded() {
@@ -32,10 +24,25 @@ public interface SourceSpec {
     return true;
   }
 
-  /**
-   * This source for a streaming run; by default the whole (bounded) input in the first epoch.
-   */
-  default EpochSource forEpochs(PlanExecutor executor) {
-    return EpochSource.readOnce(executor, this);
+  /** Impulse: a single empty byte array in the global window. */
+  record Impulse(String stepName) implements SourceSpec {}
+
+  /** A {@code Read.Bounded}: split by {@link BoundedSource#split}, read with its own reader. */
+  record BoundedRead(String stepName, BoundedSource<?> source) implements SourceSpec {}
+
+  /** A {@code Read.Unbounded}: one long-lived reader per split of the source. */
+  record UnboundedRead(String stepName, UnboundedSource<?, ?> source) implements SourceSpec {
+    @Override
+    public boolean isUnbounded() {
+      return true;
+    }
+  }
+
+  /** A {@link TestStream}: its events, one after another. */
+  record TestStreamRead(String stepName, TestStream<?> testStream) implements SourceSpec {
+    @Override
+    public boolean isCheckpointable() {
+      return false;
+    }
   }
 }

@@ -34,6 +34,7 @@ public final class Stage {
   private final Set<PCollectionView<?>> sideInputs = new LinkedHashSet<>();
   private final Set<PCollectionView<?>> producedViews = new LinkedHashSet<>();
   private final Map<PCollectionView<?>, PCollection<?>> viewInputs = new HashMap<>();
+  private final Map<PCollection<?>, String> producers = new HashMap<>();
 
   private Stage(
       int id,
@@ -55,7 +56,9 @@ public final class Stage {
 
   /** A stage whose elements come from a source. */
   public static Stage ofSource(int id, SourceSpec source, PCollection<?> output) {
-    return new Stage(id, source.stepName(), source, output, null, null);
+    Stage stage = new Stage(id, source.stepName(), source, output, null, null);
+    stage.addProducer(output, source.stepName());
+    return stage;
   }
 
   /** A stage whose elements come from an exchange, fed to {@code root}. */
@@ -67,6 +70,16 @@ public final class Stage {
   public void addFused(PCollection<?> input, OperatorSpec spec) {
     operators.add(spec);
     consumers.put(input, spec);
+  }
+
+  /** Records that step {@code stepName} of this stage produces {@code output}. */
+  public void addProducer(PCollection<?> output, String stepName) {
+    producers.put(output, stepName);
+  }
+
+  /** Full name of the step of this stage that produces {@code pc}, for error messages. */
+  public String producerOf(PCollection<?> pc) {
+    return producers.getOrDefault(pc, pc.getName());
   }
 
   /** Routes {@code output} (produced in this stage) into {@code exchange}. */

@@ -2,104 +2,165 @@ package io.beamline.sdk.internal.execution;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
+import org.apache.beam.runners.core.InMemoryBundleFinalizer;
+import org.joda.time.Instant;
 
 /**
- * One partition of one stage: instantiates the stage's operators, drives its input through them,
- * and tears them down. Runs on one pool thread; see {@link Operator} for the call order.
+ * One partition of one stage: the stage's operators for that partition, created and opened once
+ * and kept for the run, and the engine-neutral way to drive them. An engine feeds input ({@link
+ * #processElement} for a stage fed by an exchange, {@link #sourceOutput()} for a source stage),
+ * moves time ({@link #advanceInputWatermark}, {@link #advanceProcessingTime}) and ends bundles
+ * ({@link #finishBundle}); each call goes to the operators from upstream to downstream (see {@link
+ * Operator}).
+ *
+ * <p>Threading: confined to one thread at a time, like its operators.
  */
-final class StageTask implements Callable<TaskContext> {
+public final class StageTask {
   private final Stage stage;
   private final TaskContext context;
-  private final List<?> splits;
-  private final Exchange input;
+  private final List<Operator> operators = new ArrayList<>();
+  private boolean opened;
+  private boolean closed;
 
   /**
-   * @param splits the source splits this task reads (source stages), else null
-   * @param input the exchange this task reads its partition of (exchange stages), else null
+   * Creates the stage's operators for {@code context}'s partition.
+   *
+   * @throws Exception if an operator cannot be created
    */
-  StageTask(Stage stage, TaskContext context, List<?> splits, Exchange input) {
+  public StageTask(Stage stage, TaskContext context) throws Exception {
     this.stage = stage;
     this.context = context;
-    this.splits = splits;
-    this.input = input;
+    for (OperatorSpec spec : stage.operators()) {
+      Operator op = OperatorFactory.create(spec, context);
+      context.register(spec, op);
+      operators.add(op);
+    }
   }
 
-  @Override
-  public TaskContext call() throws Exception {
-    io.beamline.sdk.io.EpochInfo info = context.epoch().info();
-    return info == null ? execute() : io.beamline.sdk.io.EpochInfo.runWith(info, this::execute);
+  public Stage stage() {
+    return stage;
   }
 
-  private TaskContext execute() throws Exception {
-    List<Operator> operators = new ArrayList<>();
+  public TaskContext context() {
+    return context;
+  }
+
+  /** Opens the operators, downstream first; once. */
+  public void open() throws Exception {
+    if (opened) {
+      return;
+    }
+    opened = true;
+    for (int i = operators.size() - 1; i >= 0; i--) {
+      operators.get(i).open();
+    }
+  }
+
+  /** Where a source stage emits what it reads. */
+  public Operator.Receiver sourceOutput() {
+    return context.receiver(stage.sourceOutput());
+  }
+
+  /** Gives one (decoded) element of the input exchange to the stage's root operator. */
+  public void processElement(Object element) throws Exception {
+    operators.get(0).processElement(element);
+  }
+
+  /**
+   * The stage's input watermark moved to {@code watermark}; each operator gets it held back by the
+   * holds of the operators before it.
+   */
+  public void advanceInputWatermark(Instant watermark) throws Exception {
+    Instant current = watermark;
+    for (Operator op : operators) {
+      op.advanceInputWatermark(current);
+      Instant hold = op.outputWatermarkHold();
+      if (hold.isBefore(current)) {
+        current = hold;
+      }
+    }
+  }
+
+  /** Processing time moved to {@code processingTime}. */
+  public void advanceProcessingTime(Instant processingTime) throws Exception {
+    for (Operator op : operators) {
+      op.advanceProcessingTime(processingTime);
+    }
+  }
+
+  /**
+   * Ends the bundle of every operator, upstream first, then checks that nothing output in it was
+   * mutated (when model checks are on). Exchange writers are not flushed: see {@link
+   * #flushExchanges()}.
+   */
+  public void finishBundle() throws Exception {
+    for (Operator op : operators) {
+      op.finishBundle();
+    }
+    ModelEnforcement enforcement = context.enforcement();
+    if (enforcement != null) {
+      enforcement.verifyOutputsUnmodified();
+    }
+  }
+
+  /** Hands what this task wrote into exchanges over to them. */
+  public void flushExchanges() {
+    context.flushExchanges();
+  }
+
+  /** Runs the bundle finalizations registered in finished bundles ({@code BundleFinalizer}). */
+  public void finalizeBundles() {
+    for (InMemoryBundleFinalizer.Finalization finalization :
+        context.bundleFinalizer().getAndClearFinalizations()) {
+      try {
+        finalization.getCallback().onBundleSuccess();
+      } catch (Exception e) {
+        throw new RuntimeException("Bundle finalization callback failed in " + stage, e);
+      }
+    }
+  }
+
+  /** The earliest timestamp any operator of the task may still emit (see {@link Operator}). */
+  public Instant outputWatermarkHold() {
+    Instant hold = org.apache.beam.sdk.transforms.windowing.BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (Operator op : operators) {
+      Instant held = op.outputWatermarkHold();
+      if (held.isBefore(hold)) {
+        hold = held;
+      }
+    }
+    return hold;
+  }
+
+  /**
+   * Closes every operator once, also when some fail.
+   *
+   * @throws Exception the first failure, the others suppressed into it
+   */
+  public void close() throws Exception {
+    if (closed) {
+      return;
+    }
+    closed = true;
     Exception failure = null;
-    try {
-      for (OperatorSpec spec : stage.operators()) {
-        Operator op = spec.create(context);
-        context.register(spec, op);
-        operators.add(op);
-      }
-      for (int i = operators.size() - 1; i >= 0; i--) {
-        operators.get(i).open();
-      }
-      driveInput(operators);
-      for (Operator op : operators) {
-        op.finish();
-      }
-      context.flushExchanges();
-    } catch (Exception e) {
-      failure = e;
-    } finally {
-      for (Operator op : operators) {
-        try {
-          op.close();
-        } catch (Exception e) {
-          if (failure == null) {
-            failure = e;
-          } else {
-            failure.addSuppressed(e);
-          }
+    for (Operator op : operators) {
+      try {
+        op.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
         }
       }
     }
     if (failure != null) {
-      throw new TaskFailedException(context, failure);
-    }
-    context.bundleFinalizer().getAndClearFinalizations().forEach(this::runFinalization);
-    return context;
-  }
-
-  private void driveInput(List<Operator> operators) throws Exception {
-    if (stage.source() != null) {
-      Operator.Receiver output = context.receiver(stage.sourceOutput());
-      for (Object split : splits) {
-        stage.source().read(split, context, output);
-      }
-    } else {
-      Operator root = operators.get(0);
-      for (Object element : input.partition(context.partition())) {
-        root.process(element);
-      }
+      throw failure;
     }
   }
 
-  private void runFinalization(
-      org.apache.beam.runners.core.InMemoryBundleFinalizer.Finalization finalization) {
-    try {
-      finalization.getCallback().onBundleSuccess();
-    } catch (Exception e) {
-      throw new RuntimeException("Bundle finalization callback failed in " + stage, e);
-    }
-  }
-
-  /** A task failed; carries the task's metrics so attempted metrics still count its work. */
-  static final class TaskFailedException extends Exception {
-    final transient TaskContext context;
-
-    TaskFailedException(TaskContext context, Exception cause) {
-      super(cause);
-      this.context = context;
-    }
+  @Override
+  public String toString() {
+    return stage + " partition " + context.partition();
   }
 }

@@ -7,62 +7,95 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.runners.core.InMemoryBundleFinalizer;
 import org.apache.beam.runners.core.SideInputReader;
 import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowedValue;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 
 /**
- * What an operator of one task sees of the execution: its partition, the options, the receivers of
- * the PCollections it produces, side inputs, metrics and the bundle finalizer.
+ * What the operators of one task (one partition of one stage) see of the execution: partition,
+ * options, the receivers of the PCollections they produce, exchange writers, side inputs, the
+ * partition's keyed state and held-back elements, the processing-time clock, metrics and the
+ * bundle finalizer. Lives as long as the task's operators: the whole run.
  *
- * <p>Threading: confined to the task's thread, except {@link #sideInputStore()} and exchanges,
- * which are shared and synchronise internally.
+ * <p>Threading: used by the task's thread (one at a time, see {@link Operator}); {@link
+ * #sideInputStore()} and exchanges are shared and synchronise internally.
  */
 public final class TaskContext {
+
+  /**
+   * What every task of a run shares.
+   *
+   * @param options the run's options
+   * @param parallelism tasks per stage and partitions per exchange
+   * @param bounded true for the single epoch of a bounded run: all input is present, so steps may
+   *     use shortcuts that assume every window fires exactly once (combiner lifting, direct
+   *     grouping)
+   * @param exchangeWriters makes a task's writers into the exchanges its stage feeds
+   * @param sideInputs materialised side inputs
+   * @param activity counter of work that moves a run forward (timers fired)
+   * @param enforceModel check encodability and immutability of elements ({@link ModelEnforcement})
+   */
+  public record Shared(
+      PipelineOptions options,
+      int parallelism,
+      boolean bounded,
+      ExchangeWriter.Factory exchangeWriters,
+      SideInputStore sideInputs,
+      AtomicLong activity,
+      boolean enforceModel) {}
+
+  private final Shared shared;
   private final Stage stage;
   private final int partition;
-  private final int parallelism;
-  private final PipelineOptions options;
-  private final Map<ExchangeSpec, Exchange> exchanges;
-  private final SideInputStore sideInputStore;
-  private final EpochContext epoch;
-  private final java.util.concurrent.atomic.AtomicLong activity;
-  private final MetricsContainerStepMap metrics = new MetricsContainerStepMap();
+  private @Nullable KeyedStateStore keyedState;
+  private final @Nullable List<WindowedValue<?>> pushedBack;
+  private final @Nullable ModelEnforcement enforcement;
   private final InMemoryBundleFinalizer bundleFinalizer = new InMemoryBundleFinalizer();
   private final Map<OperatorSpec, Operator> operators = new IdentityHashMap<>();
   private final Map<PCollection<?>, Operator.Receiver> receivers = new IdentityHashMap<>();
   private final List<ExchangeWriter> exchangeWriters = new ArrayList<>();
+  private MetricsContainerStepMap metrics = new MetricsContainerStepMap();
+  private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private SideInputReader sideInputReader;
 
-  TaskContext(
+  /**
+   * @param keyedState the keyed state of this partition (kept across epochs by the engine), or
+   *     null for a fresh one (a bounded run)
+   * @param pushedBack elements of this partition whose side inputs were not ready, kept by the
+   *     engine and retried; null where side inputs are always ready (a bounded run)
+   */
+  public TaskContext(
+      Shared shared,
       Stage stage,
       int partition,
-      int parallelism,
-      PipelineOptions options,
-      Map<ExchangeSpec, Exchange> exchanges,
-      SideInputStore sideInputStore,
-      EpochContext epoch,
-      java.util.concurrent.atomic.AtomicLong activity) {
+      @Nullable KeyedStateStore keyedState,
+      @Nullable List<WindowedValue<?>> pushedBack) {
+    this.shared = shared;
     this.stage = stage;
-    this.epoch = epoch;
-    this.activity = activity;
     this.partition = partition;
-    this.parallelism = parallelism;
-    this.options = options;
-    this.exchanges = exchanges;
-    this.sideInputStore = sideInputStore;
+    this.keyedState = keyedState;
+    this.pushedBack = pushedBack;
+    this.enforcement = shared.enforceModel() ? new ModelEnforcement() : null;
   }
 
   void register(OperatorSpec spec, Operator operator) {
     operators.put(spec, operator);
+  }
+
+  public Stage stage() {
+    return stage;
   }
 
   /** Index of this task's partition, in {@code [0, parallelism)}. */
@@ -71,26 +104,49 @@ public final class TaskContext {
   }
 
   public int parallelism() {
-    return parallelism;
+    return shared.parallelism();
   }
 
   public PipelineOptions options() {
-    return options;
+    return shared.options();
   }
 
-  /** Watermark and clock of this task's stage in the current epoch. */
-  public EpochContext epoch() {
-    return epoch;
+  /** True in the single epoch of a bounded run (see {@link Shared#bounded()}). */
+  public boolean bounded() {
+    return shared.bounded();
+  }
+
+  /** The processing time elements are processed at now; timers fire by {@link Operator} calls. */
+  public Instant processingTime() {
+    return processingTime;
+  }
+
+  /** Sets the processing time the next elements are processed at; for engines. */
+  public void setProcessingTime(Instant now) {
+    this.processingTime = now;
   }
 
   /** Records work that moves a run forward (timers fired), so a stuck run can be told apart. */
   void recordActivity(long units) {
-    activity.addAndGet(units);
+    shared.activity().addAndGet(units);
   }
 
-  /** The keyed state of this task's partition: kept across epochs when streaming, else fresh. */
+  /** The keyed state of this task's partition. */
   KeyedStateStore keyedState() {
-    return epoch.keyedState() != null ? epoch.keyedState() : new KeyedStateStore();
+    if (keyedState == null) {
+      keyedState = new KeyedStateStore();
+    }
+    return keyedState;
+  }
+
+  /** Held-back elements of this partition, or null where side inputs are always ready. */
+  @Nullable List<WindowedValue<?>> pushedBack() {
+    return pushedBack;
+  }
+
+  /** Model checks, or null when they are off. */
+  @Nullable ModelEnforcement enforcement() {
+    return enforcement;
   }
 
   /**
@@ -102,6 +158,9 @@ public final class TaskContext {
     Operator.Receiver receiver = receivers.get(pc);
     if (receiver == null) {
       receiver = buildReceiver(pc);
+      if (enforcement != null) {
+        receiver = enforcement.checking(pc, stage.producerOf(pc), receiver);
+      }
       receivers.put(pc, receiver);
     }
     return receiver;
@@ -114,9 +173,7 @@ public final class TaskContext {
       targets.add(value -> invoke(op, value));
     }
     for (ExchangeSpec spec : stage.exchangesFedBy(pc)) {
-      ExchangeWriter writer = new ExchangeWriter(spec, exchanges.get(spec), partition);
-      exchangeWriters.add(writer);
-      targets.add(writer::write);
+      targets.add(newExchangeWriter(spec, stage.producerOf(pc))::write);
     }
     if (targets.isEmpty()) {
       return value -> {};
@@ -152,7 +209,7 @@ public final class TaskContext {
 
   private static void invoke(Operator op, WindowedValue<?> value) {
     try {
-      op.process(value);
+      op.processElement(value);
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -160,14 +217,18 @@ public final class TaskContext {
     }
   }
 
-  /** The writer into {@code spec} for this task (used by steps that write to a shuffle). */
-  public ExchangeWriter exchangeWriter(ExchangeSpec spec) {
-    ExchangeWriter writer = new ExchangeWriter(spec, exchanges.get(spec), partition);
+  /** The writer into {@code spec} for steps that write to a shuffle themselves. */
+  public ExchangeWriter exchangeWriter(ExchangeSpec spec, String producer) {
+    return newExchangeWriter(spec, producer);
+  }
+
+  private ExchangeWriter newExchangeWriter(ExchangeSpec spec, String producer) {
+    ExchangeWriter writer = shared.exchangeWriters().create(spec, producer, partition);
     exchangeWriters.add(writer);
     return writer;
   }
 
-  /** Appends everything buffered by this task's exchange writers to the exchanges. */
+  /** Hands over everything this task's exchange writers hold. */
   void flushExchanges() {
     for (ExchangeWriter writer : exchangeWriters) {
       writer.flush();
@@ -175,12 +236,12 @@ public final class TaskContext {
   }
 
   public SideInputStore sideInputStore() {
-    return sideInputStore;
+    return shared.sideInputs();
   }
 
   /**
-   * Reader over {@code views}, which must be side inputs of this task's stage (their producers ran
-   * before it, so they are complete). One reader per task, shared by its operators.
+   * Reader over {@code views}, which must be side inputs of this task's stage. One reader per task,
+   * shared by its operators; it follows the views as their producers write them.
    */
   public SideInputReader sideInputReader(Collection<PCollectionView<?>> views) {
     if (!stage.sideInputs().containsAll(views)) {
@@ -188,7 +249,7 @@ public final class TaskContext {
           String.format("%s reads side inputs %s that it does not depend on", stage, views));
     }
     if (sideInputReader == null) {
-      sideInputReader = sideInputStore.readerFor(stage.sideInputs());
+      sideInputReader = shared.sideInputs().readerFor(stage.sideInputs());
     }
     return sideInputReader;
   }
@@ -203,8 +264,11 @@ public final class TaskContext {
     return MetricsEnvironment.scopedMetricsContainer(metrics.getContainer(stepName));
   }
 
-  MetricsContainerStepMap metrics() {
-    return metrics;
+  /** The metrics reported since the last call, and a fresh container for what follows. */
+  public MetricsContainerStepMap takeMetrics() {
+    MetricsContainerStepMap taken = metrics;
+    metrics = new MetricsContainerStepMap();
+    return taken;
   }
 
   public InMemoryBundleFinalizer bundleFinalizer() {

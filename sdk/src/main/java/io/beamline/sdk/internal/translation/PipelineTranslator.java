@@ -7,9 +7,7 @@ import io.beamline.sdk.internal.execution.DoFnSpec;
 import io.beamline.sdk.internal.execution.ExchangeSpec;
 import io.beamline.sdk.internal.execution.ExecutablePlan;
 import io.beamline.sdk.internal.execution.OperatorSpec;
-import io.beamline.sdk.internal.execution.Operators;
 import io.beamline.sdk.internal.execution.SourceSpec;
-import io.beamline.sdk.internal.execution.Sources;
 import io.beamline.sdk.internal.execution.Stage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -183,12 +181,12 @@ public final class PipelineTranslator {
   // ---- primitives ---------------------------------------------------------------------------
 
   private void impulse(TransformHierarchy.Node node) {
-    addSourceStage(Sources.impulse(node.getFullName()), onlyOutput(node));
+    addSourceStage(new SourceSpec.Impulse(node.getFullName()), onlyOutput(node));
   }
 
   private void testStream(TransformHierarchy.Node node) {
     addSourceStage(
-        Sources.testStream(node.getFullName(), (TestStream<?>) node.getTransform()),
+        new SourceSpec.TestStreamRead(node.getFullName(), (TestStream<?>) node.getTransform()),
         onlyOutput(node));
   }
 
@@ -222,7 +220,7 @@ public final class PipelineTranslator {
     KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
     ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
     OperatorSpec spec =
-        Operators.processElements(
+        new OperatorSpec.ProcessElements(
             node.getFullName(),
             transform,
             input,
@@ -236,9 +234,11 @@ public final class PipelineTranslator {
 
   private void read(TransformHierarchy.Node node) {
     if (node.getTransform() instanceof SplittableParDo.PrimitiveBoundedRead<?> read) {
-      addSourceStage(Sources.bounded(node.getFullName(), read.getSource()), onlyOutput(node));
+      addSourceStage(
+          new SourceSpec.BoundedRead(node.getFullName(), read.getSource()), onlyOutput(node));
     } else if (node.getTransform() instanceof SplittableParDo.PrimitiveUnboundedRead<?> read) {
-      addSourceStage(Sources.unbounded(node.getFullName(), read.getSource()), onlyOutput(node));
+      addSourceStage(
+          new SourceSpec.UnboundedRead(node.getFullName(), read.getSource()), onlyOutput(node));
     } else {
       throw new UnsupportedTransformException(
           node.getFullName(), "unknown kind of read: " + node.getTransform());
@@ -266,16 +266,16 @@ public final class PipelineTranslator {
             "a stateful DoFn needs a KV input with a KvCoder, got " + input.getCoder());
       }
       ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
-      Stage stage = addExchangeStage(exchange, List.of(input), Operators.statefulParDo(spec));
+      Stage stage = addExchangeStage(exchange, List.of(input), new OperatorSpec.StatefulParDo(spec));
       dependOnViews(stage, spec.sideInputs());
       registerOutputs(node, stage);
     } else if (!spec.sideInputs().isEmpty()) {
       ExchangeSpec exchange = newExchange(node.getFullName() + ".input", null, input);
-      Stage stage = addExchangeStage(exchange, List.of(input), Operators.parDo(spec));
+      Stage stage = addExchangeStage(exchange, List.of(input), new OperatorSpec.ParDo(spec));
       dependOnViews(stage, spec.sideInputs());
       registerOutputs(node, stage);
     } else {
-      fuse(node, input, Operators.parDo(spec));
+      fuse(node, input, new OperatorSpec.ParDo(spec));
     }
   }
 
@@ -315,7 +315,7 @@ public final class PipelineTranslator {
     }
     ExchangeSpec exchange = newExchange(node.getFullName() + ".keyed", kvCoder.getKeyCoder(), input);
     OperatorSpec gbk =
-        Operators.groupByKey(
+        new OperatorSpec.GroupByKey(
             node.getFullName(),
             input.getWindowingStrategy(),
             kvCoder.getKeyCoder(),
@@ -331,7 +331,7 @@ public final class PipelineTranslator {
     }
     ExchangeSpec exchange = newExchange(
             node.getFullName() + ".inputs", null, inputs.isEmpty() ? onlyOutput(node) : inputs.get(0));
-    OperatorSpec flatten = Operators.flatten(node.getFullName(), onlyOutput(node));
+    OperatorSpec flatten = new OperatorSpec.Flatten(node.getFullName(), onlyOutput(node));
     registerOutputs(node, addExchangeStage(exchange, inputs, flatten));
   }
 
@@ -343,7 +343,7 @@ public final class PipelineTranslator {
     if (windowFn == null) {
       windowFn = (WindowFn<Object, BoundedWindow>) output.getWindowingStrategy().getWindowFn();
     }
-    fuse(node, onlyInput(node), Operators.assignWindows(node.getFullName(), windowFn, output));
+    fuse(node, onlyInput(node), new OperatorSpec.AssignWindows(node.getFullName(), windowFn, output));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -351,14 +351,14 @@ public final class PipelineTranslator {
     AppliedPTransform application = node.toAppliedPTransform(pipeline);
     PCollectionView<?> view = CreatePCollectionViewTranslation.getView(application);
     Stage stage =
-        fuse(node, onlyInput(node), Operators.viewWriter(node.getFullName(), view, onlyOutput(node)));
+        fuse(node, onlyInput(node), new OperatorSpec.ViewWriter(node.getFullName(), view, onlyOutput(node)));
     viewProducers.put(view, stage);
     stage.addProducedView(view, onlyInput(node));
   }
 
   // ---- combiner lifting -----------------------------------------------------------------------
 
-  private static boolean isLiftableCombine(TransformHierarchy.Node node) {
+  private boolean isLiftableCombine(TransformHierarchy.Node node) {
     if (!(node.getTransform() instanceof Combine.PerKey<?, ?, ?> perKey)
         || !perKey.getSideInputs().isEmpty()
         || !(perKey.getFn() instanceof Combine.CombineFn)) {
@@ -368,7 +368,26 @@ public final class PipelineTranslator {
     WindowingStrategy<?, ?> strategy = input.getWindowingStrategy();
     return input.getCoder() instanceof KvCoder
         && strategy.getWindowFn().isNonMerging()
-        && strategy.getTrigger() instanceof DefaultTrigger;
+        && strategy.getTrigger() instanceof DefaultTrigger
+        && accumulatorCoder(node) != null;
+  }
+
+  /**
+   * The coder of the accumulators a lifted {@code Combine.perKey} shuffles, or null if the
+   * CombineFn cannot provide one (then the Combine is not lifted: its expansion runs instead).
+   */
+  @SuppressWarnings("unchecked")
+  private Coder<?> accumulatorCoder(TransformHierarchy.Node node) {
+    Combine.CombineFn<Object, Object, Object> fn =
+        (Combine.CombineFn<Object, Object, Object>)
+            ((Combine.PerKey<?, ?, ?>) node.getTransform()).getFn();
+    KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) onlyInput(node).getCoder();
+    try {
+      return fn.getAccumulatorCoder(
+          pipeline.getCoderRegistry(), (Coder<Object>) kvCoder.getValueCoder());
+    } catch (org.apache.beam.sdk.coders.CannotProvideCoderException e) {
+      return null;
+    }
   }
 
   @SuppressWarnings("unchecked")
@@ -379,21 +398,23 @@ public final class PipelineTranslator {
     PCollection<?> input = onlyInput(node);
     KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) input.getCoder();
     var timestampCombiner = input.getWindowingStrategy().getTimestampCombiner();
-    ExchangeSpec exchange = newExchange(node.getFullName() + ".accumulators", kvCoder.getKeyCoder(), input);
+    ExchangeSpec exchange =
+        newExchange(
+            node.getFullName() + ".accumulators",
+            kvCoder.getKeyCoder(),
+            KvCoder.of(kvCoder.getKeyCoder(), accumulatorCoder(node)),
+            input.getWindowingStrategy());
     Stage upstream = producers.get(input);
     upstream.addFused(
         input,
-        Operators.partialCombine(
-            node.getFullName() + "/Partial",
-            fn,
-            (Coder<Object>) kvCoder.getKeyCoder(),
-            timestampCombiner,
-            exchange));
+        new OperatorSpec.PartialCombine(
+            node.getFullName() + "/Partial", fn, timestampCombiner, exchange));
     Stage stage =
         Stage.ofExchange(
             stages.size(),
             exchange,
-            Operators.finalCombine(node.getFullName(), fn, timestampCombiner, onlyOutput(node)));
+            new OperatorSpec.FinalCombine(
+                node.getFullName(), fn, timestampCombiner, onlyOutput(node)));
     stage.addUpstream(upstream);
     stages.add(stage);
     registerOutputs(node, stage);
@@ -439,9 +460,14 @@ public final class PipelineTranslator {
   }
 
   private ExchangeSpec newExchange(String name, Coder<?> keyCoder, PCollection<?> input) {
+    return newExchange(name, keyCoder, input.getCoder(), input.getWindowingStrategy());
+  }
+
+  /** A new exchange whose elements are encoded with {@code valueCoder} in their windows. */
+  private ExchangeSpec newExchange(
+      String name, Coder<?> keyCoder, Coder<?> valueCoder, WindowingStrategy<?, ?> windowing) {
     Coder<?> elementCoder =
-        WindowedValues.getFullCoder(
-            input.getCoder(), input.getWindowingStrategy().getWindowFn().windowCoder());
+        WindowedValues.getFullCoder(valueCoder, windowing.getWindowFn().windowCoder());
     ExchangeSpec spec = new ExchangeSpec(exchanges.size(), name, keyCoder, elementCoder);
     exchanges.add(spec);
     return spec;
@@ -450,6 +476,7 @@ public final class PipelineTranslator {
   private void registerOutputs(TransformHierarchy.Node node, Stage stage) {
     for (PValue output : node.getOutputs().values()) {
       producers.put((PCollection<?>) output, stage);
+      stage.addProducer((PCollection<?>) output, node.getFullName());
     }
   }
 
