@@ -505,8 +505,25 @@ public final class StreamingBenchmarks {
     List<Double> on = rates.getOrDefault("ui-on", List.of());
     if (!off.isEmpty() && !on.isEmpty()) {
       double cost = 1 - Results.median(on) / Results.median(off);
+      // rounds: an off child and the on child after it, compared by their medians, so that a
+      // machine whose load drifts over the run affects both sides of each pair alike
+      List<Double> pairCosts = new ArrayList<>();
+      List<String> pairs = new ArrayList<>();
+      for (int i = 0; i + 1 < results.size(); i += 2) {
+        List<Double> a = new ArrayList<>();
+        List<Double> b = new ArrayList<>();
+        results.get(i).measured().forEach(m -> a.add(m.path("recordsPerSecond").asDouble()));
+        results.get(i + 1).measured().forEach(m -> b.add(m.path("recordsPerSecond").asDouble()));
+        if (!a.isEmpty() && !b.isEmpty()) {
+          double c = 1 - Results.median(b) / Results.median(a);
+          pairCosts.add(c);
+          pairs.add(String.format(Locale.ROOT, "%+.1f%%", c * 100));
+        }
+      }
       sb.append(String.format(Locale.ROOT,
-          "%nCost of the web UI and /metrics: %.1f%% of throughput (median records/s, on vs off).%n", cost * 100));
+          "%nCost of the web UI and /metrics: %.1f%% of throughput (median records/s of all runs, on vs off);"
+              + " per round (off child, then on child): %s, median %.1f%%.%n",
+          cost * 100, String.join(", ", pairs), pairCosts.isEmpty() ? Double.NaN : Results.median(pairCosts) * 100));
     }
     sb.append(verified(results)).append(loads(results));
     return sb.toString();
