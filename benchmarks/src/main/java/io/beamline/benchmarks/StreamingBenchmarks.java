@@ -481,10 +481,16 @@ public final class StreamingBenchmarks {
   static String uiOverheadReport(List<ChildResult> results) {
     Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
     Map<String, Long> scrapes = new java.util.HashMap<>();
+    double scrapeMs = 0;
+    double runMs = 0;
     for (ChildResult r : results) {
       for (JsonNode m : r.measured()) {
         rates.computeIfAbsent(r.job.variant(), v -> new ArrayList<>()).add(m.path("recordsPerSecond").asDouble());
         scrapes.merge(r.job.variant(), m.path("scrapes").asLong(), Long::sum);
+        if ("ui-on".equals(r.job.variant())) {
+          scrapeMs += m.path("scrapeMs").asDouble();
+          runMs += m.path("ms").asDouble();
+        }
       }
     }
     List<List<String>> rows = new ArrayList<>();
@@ -524,6 +530,12 @@ public final class StreamingBenchmarks {
           "%nCost of the web UI and /metrics: %.1f%% of throughput (median records/s of all runs, on vs off);"
               + " per round (off child, then on child): %s, median %.1f%%.%n",
           cost * 100, String.join(", ", pairs), pairCosts.isEmpty() ? Double.NaN : Results.median(pairCosts) * 100));
+    }
+    if (runMs > 0) {
+      sb.append(String.format(Locale.ROOT,
+          "%nTime the scrapes took (request to last byte of /metrics, /api/job, /api/progress, on the server's one"
+              + " thread): %.0f ms in %.0f ms of ui-on runs, %.2f%% of the run time of one of the machine's cores.%n",
+          scrapeMs, runMs, 100 * scrapeMs / runMs));
     }
     sb.append(verified(results)).append(loads(results));
     return sb.toString();

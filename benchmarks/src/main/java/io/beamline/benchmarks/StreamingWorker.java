@@ -224,10 +224,11 @@ public final class StreamingWorker {
       }
       BenchmarkPipelines.BuiltPipeline built =
           StreamingPipelines.statefulCount(options(args), "stateful-streaming", records, keys, parallelism);
-      long scrapes = "true".equals(opts.get("scrape")) ? runScraped(built) : runToEnd(built);
+      long[] scraped = "true".equals(opts.get("scrape")) ? runScraped(built) : new long[] {runToEnd(built), 0};
       long t1 = System.nanoTime();
       ObjectNode out = line("run");
-      out.put("scrapes", scrapes);
+      out.put("scrapes", scraped[0]);
+      out.put("scrapeMs", scraped[1] / 1e6);
       out.put("result", built.verify());
       double ms = (t1 - t0) / 1e6;
       out.put("ms", ms);
@@ -291,15 +292,17 @@ public final class StreamingWorker {
    * Runs to the end while a thread fetches the web UI's {@code /metrics}, {@code /api/job} and
    * {@code /api/progress?after=} once a second, as a Prometheus server and an open page do.
    *
-   * @return how many rounds of fetches were made
+   * @return how many rounds of fetches were made, and the nanoseconds they took (request to last
+   *     byte of the three responses: the server's work plus loopback)
    */
-  private static long runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
+  private static long[] runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
     PipelineResult result = built.pipeline().run();
     java.net.URI ui = ((io.beamline.runners.microbatch.MicroBatchPipelineResult) result).uiUri();
     if (ui == null) {
       throw new IllegalStateException("ui-on run without a web UI");
     }
     java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong busyNanos = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
     Thread scraper =
         new Thread(
@@ -308,6 +311,7 @@ public final class StreamingWorker {
               long after = 0;
               while (!done.get()) {
                 try {
+                  long t0 = System.nanoTime();
                   for (String path : List.of("metrics", "api/job", "api/progress?after=" + after)) {
                     String body =
                         http.send(
@@ -318,6 +322,7 @@ public final class StreamingWorker {
                       after = BenchmarkWorker.JSON.readTree(body).path("lastSeq").asLong(after);
                     }
                   }
+                  busyNanos.addAndGet(System.nanoTime() - t0);
                   rounds.incrementAndGet();
                   Thread.sleep(1000); // Prometheus' and the page's period
                 } catch (InterruptedException e) {
@@ -339,7 +344,7 @@ public final class StreamingWorker {
       done.set(true);
       scraper.interrupt();
     }
-    return rounds.get();
+    return new long[] {rounds.get(), busyNanos.get()};
   }
 
   private Path tmpDir() {
