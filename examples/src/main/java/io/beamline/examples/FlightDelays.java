@@ -62,7 +62,8 @@ public final class FlightDelays {
             args,
             FlightDelaysOptions.class,
             io.beamline.runners.microbatch.MicroBatchRunner.class,
-            "flights-batch");
+            "flights-batch",
+            FlightDelays.class);
     Launcher.checkInput(options.getInput());
     return options;
   }

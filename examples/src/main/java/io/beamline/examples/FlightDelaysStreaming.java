@@ -102,7 +102,12 @@ public final class FlightDelaysStreaming {
   static FlightDelaysStreamingOptions options(String[] args)
       throws Launcher.UsageError, InterruptedException {
     FlightDelaysStreamingOptions options =
-        Launcher.parse(args, FlightDelaysStreamingOptions.class, MicroBatchRunner.class, "flights");
+        Launcher.parse(
+            args,
+            FlightDelaysStreamingOptions.class,
+            MicroBatchRunner.class,
+            "flights",
+            FlightDelaysStreaming.class);
     Launcher.checkInput(options.getInput());
     try {
       StreamingJob.check(options);

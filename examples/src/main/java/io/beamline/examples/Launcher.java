@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.options.ApplicationNameOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.runners.PipelineRunnerRegistrar;
@@ -58,11 +59,16 @@ final class Launcher {
    * Parses {@code args} into {@code type} (registered first, so that {@code --help} lists it),
    * defaulting the runner to {@code defaultRunner}, and checks them as described above.
    *
-   * @param helpName the options interface's simple name, for the hint ({@code --help=Name})
+   * @param job the job's name on the {@code ./beamline} command line, for hints
+   * @param mainClass the job's main class, which names the application unless {@code --appName}
    * @throws UsageError for any mistake
    */
   static <T extends PipelineOptions> T parse(
-      String[] args, Class<T> type, Class<? extends PipelineRunner<?>> defaultRunner, String job)
+      String[] args,
+      Class<T> type,
+      Class<? extends PipelineRunner<?>> defaultRunner,
+      String job,
+      Class<?> mainClass)
       throws UsageError {
     PipelineOptionsFactory.register(type);
     T options;
@@ -74,11 +80,18 @@ final class Launcher {
       throw translate(e, listOptions, args);
     }
     boolean runnerGiven = false;
+    boolean appNameGiven = false;
     for (String a : args) {
       runnerGiven |= a.startsWith("--runner");
+      appNameGiven |= a.startsWith("--appName");
     }
     if (!runnerGiven) {
       options.setRunner(defaultRunner);
+    }
+    if (!appNameGiven) {
+      // Beam names the application after the class that parsed the options: that is this one,
+      // not the job (the name shows on the web UI and names default checkpoint directories)
+      options.as(ApplicationNameOptions.class).setAppName(mainClass.getSimpleName());
     }
     try {
       PipelineRunner.fromOptions(options); // each runner checks its own options here
