@@ -2,7 +2,7 @@ package io.beamline.io.kafka;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.beamline.sdk.internal.checkpoint.CrashPoints;
+import io.beamline.sdk.testing.CrashPoints;
 import io.beamline.sdk.io.EpochInfo;
 import io.beamline.sdk.io.EpochTransactional;
 import java.util.HashMap;

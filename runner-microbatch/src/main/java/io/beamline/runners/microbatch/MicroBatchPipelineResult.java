@@ -1,12 +1,16 @@
 package io.beamline.runners.microbatch;
 
 import io.beamline.monitoring.JobMonitor;
+import io.beamline.runners.microbatch.internal.ProgressLog;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
-import io.beamline.sdk.internal.execution.EpochConfig;
-import io.beamline.sdk.internal.execution.EpochExecutor;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
-import io.beamline.sdk.internal.execution.PlanExecutor;
+import io.beamline.runners.microbatch.internal.EpochConfig;
+import io.beamline.runners.microbatch.internal.BoundedRun;
+import io.beamline.runners.microbatch.internal.EpochLoop;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.runners.microbatch.internal.StageRunner;
+import io.beamline.sdk.internal.lifecycle.RunState;
+import io.beamline.sdk.internal.metrics.RunMetrics;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,7 +28,8 @@ import org.joda.time.Duration;
  * The result of a {@link MicroBatchRunner} run: its state, its metrics, and a way to wait for it
  * or cancel it.
  *
- * <p>State machine: {@code RUNNING → DONE | FAILED | CANCELLED}; the three are terminal.
+ * <p>State machine: {@link RunState} ({@code STARTING → RUNNING → DONE | FAILED | CANCELLED}, the
+ * last three terminal), reported as Beam's {@code PipelineResult.State}.
  *
  * <p>Threading: the pipeline runs on one non-daemon driver thread (so a {@code main} that only
  * calls {@code run()} still completes) plus a pool of {@code parallelism} daemon task threads. All
@@ -38,11 +43,10 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private final @Nullable EpochConfig epochs;
   private final ProgressLog progress;
   private final JobMonitor monitor;
-  private final MetricsContainerStepMap attempted = new MetricsContainerStepMap();
-  private final MetricsContainerStepMap committed = new MetricsContainerStepMap();
+  private final RunMetrics metrics = new RunMetrics();
   private final Thread driver;
   private volatile ExecutorService pool;
-  private volatile State state = State.RUNNING;
+  private volatile RunState state = RunState.STARTING;
   private volatile Throwable failure;
 
   MicroBatchPipelineResult(
@@ -67,32 +71,32 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private void runToCompletion() {
     int parallelism = Parallelism.of(options);
     pool = Executors.newFixedThreadPool(parallelism, taskThreads());
-    if (state == State.CANCELLED) {
+    if (!moveTo(RunState.RUNNING)) { // cancelled before it started
       pool.shutdownNow();
       return;
     }
     try {
-      PlanExecutor executor =
-          new PlanExecutor(
+      StageRunner runner =
+          new StageRunner(
               plan,
               options,
               parallelism,
               pool,
-              attempted,
-              committed,
+              metrics,
               Boolean.TRUE.equals(options.getEnforceModel()));
       if (plan.bounded()) {
-        executor.execute();
+        BoundedRun.execute(runner);
       } else {
-        new EpochExecutor(plan, executor, epochs, progress)
-            .withPacing(
-                () -> monitor.tuner().current().batchIntervalMillis(),
-                () -> monitor.tuner().current().maxRecordsPerEpoch())
-            .execute();
+        new EpochLoop(runner, epochs, progress).withTuner(monitor.tuner()).execute();
       }
-      finish(State.DONE, null);
+      moveTo(RunState.DONE);
     } catch (Throwable t) {
-      finish(state == State.CANCELLED ? State.CANCELLED : State.FAILED, t);
+      synchronized (this) {
+        if (!state.isTerminal()) {
+          failure = t;
+        }
+      }
+      moveTo(RunState.FAILED);
     } finally {
       pool.shutdownNow();
       try {
@@ -100,17 +104,25 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       } catch (java.io.IOException e) {
         // progress is informational
       }
-      monitor.setState(state);
+      monitor.setState(state.beamState());
       monitor.close();
     }
   }
 
-  private synchronized void finish(State terminal, Throwable t) {
-    if (!state.isTerminal()) {
-      failure = t;
-      state = terminal;
+  /**
+   * Moves the run to {@code next} unless it is already terminal (a cancel won the race); wakes
+   * waiters.
+   *
+   * @return true if the state changed
+   */
+  private synchronized boolean moveTo(RunState next) {
+    if (state.isTerminal()) {
+      notifyAll();
+      return false;
     }
+    state = state.to(next);
     notifyAll();
+    return true;
   }
 
   private ThreadFactory taskThreads() {
@@ -125,7 +137,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
 
   @Override
   public State getState() {
-    return state;
+    return state.beamState();
   }
 
   /**
@@ -136,7 +148,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   @Override
   public synchronized State cancel() {
     if (!state.isTerminal()) {
-      state = State.CANCELLED;
+      state = state.to(RunState.CANCELLED);
       ExecutorService tasks = pool;
       if (tasks != null) {
         tasks.shutdownNow();
@@ -144,7 +156,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       driver.interrupt();
       notifyAll();
     }
-    return state;
+    return state.beamState();
   }
 
   /**
@@ -175,13 +187,13 @@ public final class MicroBatchPipelineResult implements PipelineResult {
         }
       }
     }
-    if (state == State.FAILED) {
+    if (state == RunState.FAILED) {
       throw asExecutionException(failure);
     }
-    if (state == State.CANCELLED && !awaitDriver(deadline)) {
+    if (state == RunState.CANCELLED && !awaitDriver(deadline)) {
       return null; // cancelled, but tasks have not stopped yet
     }
-    return state;
+    return state.beamState();
   }
 
   /** Waits until the driver thread (and so every task it waits for) has stopped. */
@@ -239,6 +251,6 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   /** Attempted and committed metrics; committed metrics count only tasks that succeeded. */
   @Override
   public MetricResults metrics() {
-    return MetricsContainerStepMap.asMetricResults(attempted, committed);
+    return metrics.results();
   }
 }

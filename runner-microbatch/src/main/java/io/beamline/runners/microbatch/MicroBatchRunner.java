@@ -1,11 +1,14 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.runners.microbatch.internal.EpochOptions;
+import io.beamline.runners.microbatch.internal.ProgressLog;
+
 import com.google.common.base.Preconditions;
 import io.beamline.monitoring.JobMonitor;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
-import io.beamline.sdk.internal.execution.EpochConfig;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
+import io.beamline.runners.microbatch.internal.EpochConfig;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
 import java.nio.file.Path;
 import io.beamline.sdk.internal.translation.PipelineOverrides;
 import io.beamline.sdk.internal.translation.PipelineTranslator;
@@ -78,26 +81,20 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     ExecutablePlan plan = PipelineTranslator.translate(pipeline, epochs);
     LOG.debug("Executable plan:\n{}", plan.describe());
     EpochConfig epochConfig = plan.bounded() ? null : EpochOptions.configOf(options, plan);
-    Path progressFile = null;
-    if (options.getProgressFile() != null) {
-      progressFile = Path.of(options.getProgressFile());
-    } else if (epochConfig != null && epochConfig.checkpointDir() != null) {
-      progressFile = epochConfig.checkpointDir().resolve("progress.jsonl");
-    }
-    if (epochConfig != null && epochConfig.checkpointDir() != null) {
-      LOG.info("Checkpoint directory: {}", epochConfig.checkpointDir());
+    Path checkpointDir = epochConfig == null ? null : epochConfig.checkpoint().checkpointDir();
+    Path progressFile =
+        epochConfig == null
+            ? (options.getProgressFile() == null ? null : Path.of(options.getProgressFile()))
+            : epochConfig.checkpoint().progressFile(options);
+    if (checkpointDir != null) {
+      LOG.info("Checkpoint directory: {}", checkpointDir);
     }
     JobMonitor monitor = Monitoring.start(options, plan, epochConfig);
     MicroBatchPipelineResult result;
     try {
       result =
           new MicroBatchPipelineResult(
-              plan,
-              options,
-              epochConfig,
-              new ProgressLog(
-                  progressFile, epochConfig != null && epochConfig.checkpointDir() != null, monitor),
-              monitor);
+              plan, options, epochConfig, new ProgressLog(progressFile, checkpointDir != null, monitor), monitor);
     } catch (RuntimeException e) {
       monitor.close(); // the run never starts: free the web UI's port
       throw e;

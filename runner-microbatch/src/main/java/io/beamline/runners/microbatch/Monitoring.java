@@ -4,11 +4,12 @@ import io.beamline.monitoring.JobDescription;
 import io.beamline.monitoring.JobMonitor;
 import io.beamline.monitoring.PlanDescription;
 import io.beamline.sdk.Parallelism;
-import io.beamline.sdk.internal.execution.EpochConfig;
-import io.beamline.sdk.internal.execution.ExchangeSpec;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
-import io.beamline.sdk.internal.execution.OperatorSpec;
-import io.beamline.sdk.internal.execution.Stage;
+import io.beamline.runners.microbatch.internal.EpochConfig;
+import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.plan.ExchangeSpec;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.plan.OperatorSpec;
+import io.beamline.sdk.internal.plan.Stage;
 import java.util.ArrayList;
 import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -28,7 +29,7 @@ final class Monitoring {
         JobMonitor.start(
             options,
             new JobDescription(
-                EpochOptions.defaultDirectoryName(options),
+                CheckpointSettings.defaultDirectoryName(options),
                 MicroBatchRunner.class.getSimpleName(),
                 plan.bounded(),
                 Parallelism.of(options),

@@ -1,5 +1,7 @@
 package io.beamline.sdk.internal.checkpoint;
 
+import io.beamline.sdk.testing.CrashPoints;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -9,8 +9,8 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import io.beamline.sdk.UnsupportedTransformException;
-import io.beamline.sdk.internal.execution.ExecutablePlan;
-import io.beamline.sdk.internal.execution.Stage;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.plan.Stage;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;

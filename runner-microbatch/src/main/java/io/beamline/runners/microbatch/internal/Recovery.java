@@ -1,0 +1,161 @@
+package io.beamline.runners.microbatch.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.beamline.sdk.CheckpointException;
+import io.beamline.sdk.internal.checkpoint.CheckpointLog;
+import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import io.beamline.sdk.internal.state.StateSnapshots;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.OptionalLong;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Restarting a run from its checkpoint directory: the state of the last committed epoch C
+ * (RocksDB from {@code state/C/rocksdb}, heap state from {@code commits/C} or the {@code state/M}
+ * it points at, clocks and stage watermarks), every source positioned after {@code offsets/C},
+ * and, if {@code offsets/C+1} exists, epoch C+1 replayed over exactly those offsets and the
+ * processing time logged with them. A changed state backend, a missing snapshot or a replay with
+ * another parallelism where shards matter are reported as {@link CheckpointException}s.
+ */
+final class Recovery {
+  private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+
+  private Recovery() {}
+
+  /**
+   * Where the run starts.
+   *
+   * @param epoch the first epoch to run
+   * @param replay the offsets of {@code epoch} if it is replayed, else null
+   * @param jumpToEndOfTime the committed run was draining at the end of processing time
+   */
+  record Start(long epoch, @Nullable ObjectNode replay, boolean jumpToEndOfTime) {
+    static Start fresh() {
+      return new Start(0, null, false);
+    }
+  }
+
+  /**
+   * Opens the run's RocksDB in {@code dir}: from the last committed snapshot if there is one.
+   *
+   * @throws CheckpointException if a committed epoch's RocksDB snapshot is missing
+   */
+  static RocksDbStore openRocksDb(@Nullable CheckpointLog log, Path dir) throws Exception {
+    OptionalLong committed = log == null ? OptionalLong.empty() : log.lastCommitted();
+    Path snapshot =
+        committed.isPresent()
+            ? log.stateDir(committed.getAsLong()).resolve(EpochCommitter.ROCKSDB)
+            : null;
+    if (snapshot != null
+        && !Files.exists(snapshot)
+        && "ROCKSDB"
+            .equals(log.readCommit(committed.getAsLong()).path("stateBackend").asText())) {
+      throw new CheckpointException(
+          snapshot,
+          "RocksDB snapshot "
+              + snapshot
+              + " is missing although its epoch is committed; the checkpoint directory was"
+              + " modified by hand");
+    }
+    return snapshot != null && Files.exists(snapshot)
+        ? RocksDbStore.restore(snapshot, dir)
+        : RocksDbStore.open(dir);
+  }
+
+  /**
+   * Restores the state of the last committed epoch into the run and positions its sources.
+   *
+   * @throws CheckpointException if the checkpoint cannot be resumed by this run
+   */
+  static Start restore(
+      EpochCommitter committer,
+      CheckpointSettings settings,
+      StateSnapshots snapshots,
+      EpochPlanner planner,
+      ExecutablePlan plan,
+      int parallelism)
+      throws Exception {
+    CheckpointLog log = committer.log();
+    OptionalLong committed = log.lastCommitted();
+    long epoch = 0;
+    boolean jumpToEndOfTime = false;
+    if (committed.isPresent()) {
+      long c = committed.getAsLong();
+      ObjectNode commit = log.readCommit(c);
+      checkBackend(log, c, commit, settings);
+      byte[] heapState;
+      if (commit.has("heapState")) {
+        heapState = Base64.getDecoder().decode(commit.path("heapState").asText());
+        committer.restoredHeapState(heapState, -1);
+      } else {
+        long stateEpoch = commit.path("stateEpoch").asLong(c);
+        heapState = log.readState(stateEpoch, StateSnapshots.HEAP);
+        committer.restoredHeapState(heapState, stateEpoch);
+      }
+      snapshots.restore(heapState);
+      JsonNode watermarks = commit.path("watermarks");
+      long[] stageWatermarks = new long[watermarks.size()];
+      for (int i = 0; i < stageWatermarks.length; i++) {
+        stageWatermarks[i] = watermarks.get(i).asLong();
+      }
+      Instant processingTime = new Instant(commit.path("processingTime").asLong());
+      jumpToEndOfTime = commit.path("jumpToEndOfTime").asBoolean();
+      snapshots.restoreWatermarks(
+          new StateSnapshots.Time(processingTime, jumpToEndOfTime, stageWatermarks));
+      planner.restoreProcessingTime(processingTime);
+      planner.resumeAfter(log.readOffsets(c));
+      epoch = c + 1;
+      LOG.info("Resuming run {} after committed epoch {}", log.runId(), c);
+    }
+    if (!log.hasOffsets(epoch)) {
+      return new Start(epoch, null, jumpToEndOfTime);
+    }
+    ObjectNode logged = log.readOffsets(epoch);
+    if (!settings.replayUncommittedEpoch()) {
+      LOG.warn("Skipping uncommitted epoch {} (replay disabled): its input is lost", epoch);
+      planner.resumeAfter(logged);
+      return new Start(epoch + 1, null, jumpToEndOfTime);
+    }
+    int loggedParallelism = logged.path("parallelism").asInt(parallelism);
+    if (loggedParallelism != parallelism && !plan.transactionalSinks().isEmpty()) {
+      throw new CheckpointException(
+          log.offsetsFile(epoch),
+          "Epoch "
+              + epoch
+              + " was started with --parallelism="
+              + loggedParallelism
+              + " and must be replayed with it (the shards of "
+              + plan.transactionalSinks()
+              + " are the tasks of that parallelism); this run asks for --parallelism="
+              + parallelism
+              + ". Restart with --parallelism="
+              + loggedParallelism
+              + " and change it once the epoch is committed");
+    }
+    LOG.info("Replaying epoch {} over its logged offsets", epoch);
+    return new Start(epoch, logged, jumpToEndOfTime);
+  }
+
+  private static void checkBackend(
+      CheckpointLog log, long epoch, ObjectNode commit, CheckpointSettings settings) {
+    String backend = commit.path("stateBackend").asText("HEAP");
+    if (!backend.equals(settings.stateBackend().name())) {
+      throw new CheckpointException(
+          log.stateDir(epoch),
+          "The checkpoint's state is in the "
+              + backend.toLowerCase(Locale.ROOT)
+              + " backend, this run asks for --stateBackend="
+              + settings.stateBackend().name().toLowerCase(Locale.ROOT)
+              + "; resume with the backend it was written with");
+    }
+  }
+}

@@ -1,0 +1,248 @@
+package io.beamline.sdk.internal.state;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.core.InMemoryStateInternals;
+import org.apache.beam.runners.core.InMemoryTimerInternals;
+import org.apache.beam.runners.core.StateNamespace;
+import org.apache.beam.runners.core.StateTag;
+import org.apache.beam.sdk.state.StateContext;
+import org.apache.beam.sdk.state.State;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.WatermarkHoldState;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
+
+/**
+ * runners-core's in-memory state and timers, extended to report the watermark holds they contain:
+ * the {@link WatermarkHoldState}s written by {@code ReduceFnRunner}, and the output timestamps of
+ * pending timers. A keyed stage's output watermark may not pass the earliest hold of any key, or
+ * downstream would see the held elements as late.
+ */
+public final class HoldTracking {
+  private HoldTracking() {}
+
+  /**
+   * {@link InMemoryStateInternals} that can report its earliest watermark hold and be snapshotted.
+   * A restored instance holds the snapshot's cells encoded and writes each into its state object
+   * the first time the operator asks for that cell (the tag, which carries the coders, is known
+   * only then).
+   */
+  static final class StateInternals extends InMemoryStateInternals<Object> {
+    /** Restored cells not asked for yet: namespace string key → tag id → encoded contents. */
+    private final Map<String, Map<String, byte[]>> pending = new HashMap<>();
+    /** Watermark holds among the pending cells. */
+    private final Map<String, Instant> pendingHolds = new HashMap<>();
+
+    StateInternals(Object key) {
+      super(key);
+    }
+
+    @Override
+    public <T extends State> T state(
+        StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
+      T state = super.state(namespace, address, c);
+      if (!pending.isEmpty()) {
+        String namespaceKey = namespace.stringKey();
+        Map<String, byte[]> cells = pending.get(namespaceKey);
+        byte[] encoded = cells == null ? null : cells.remove(address.getId());
+        if (encoded != null) {
+          pendingHolds.remove(namespaceKey + address.getId());
+          if (cells.isEmpty()) {
+            pending.remove(namespaceKey);
+          }
+          try {
+            StateCells.restore(address, state, encoded);
+          } catch (IOException e) {
+            throw new IllegalStateException(
+                "Cannot restore state cell "
+                    + address.getId()
+                    + " of key "
+                    + getKey()
+                    + " from the checkpoint; did the state declaration change?",
+                e);
+          }
+        }
+      }
+      return state;
+    }
+
+    /** True if no cell has contents. */
+    boolean isEmpty() {
+      return cellCount() == 0;
+    }
+
+    /**
+     * Writes every non-empty cell: count, then per cell namespace key, tag id, whether it is a
+     * watermark hold, and its contents encoded by {@link StateCells}.
+     */
+    void snapshot(DataOutputStream out) throws IOException {
+      List<Object[]> cells = cells();
+      for (Map.Entry<String, Map<String, byte[]>> ns : pending.entrySet()) {
+        for (Map.Entry<String, byte[]> cell : ns.getValue().entrySet()) {
+          boolean hold = pendingHolds.containsKey(ns.getKey() + cell.getKey());
+          cells.add(new Object[] {ns.getKey(), cell.getKey(), hold, cell.getValue()});
+        }
+      }
+      out.writeInt(cells.size());
+      for (Object[] cell : cells) {
+        out.writeUTF((String) cell[0]);
+        out.writeUTF((String) cell[1]);
+        out.writeBoolean((Boolean) cell[2]);
+        byte[] bytes = (byte[]) cell[3];
+        out.writeInt(bytes.length);
+        out.write(bytes);
+      }
+    }
+
+    /** Reads cells written by {@link #snapshot} into this fresh instance. */
+    void restore(DataInputStream in) throws IOException {
+      int count = in.readInt();
+      for (int i = 0; i < count; i++) {
+        String namespaceKey = in.readUTF();
+        String tagId = in.readUTF();
+        boolean hold = in.readBoolean();
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        pending.computeIfAbsent(namespaceKey, k -> new HashMap<>()).put(tagId, bytes);
+        if (hold) {
+          pendingHolds.put(namespaceKey + tagId, StateCells.decodeHold(bytes));
+        }
+      }
+    }
+
+    /**
+     * Number of cells with contents, for progress reports: counted from the cells' cleared flags
+     * (no encoding; this runs after every epoch) plus the restored cells not asked for yet.
+     */
+    int cellCount() {
+      int count = 0;
+      for (State state : inMemoryState.values()) {
+        if (!isEmptyForTesting(state)) {
+          count++;
+        }
+      }
+      for (Map<String, byte[]> cells : pending.values()) {
+        count += cells.size();
+      }
+      return count;
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private List<Object[]> cells() throws IOException {
+      List<Object[]> cells = new ArrayList<>();
+      for (StateNamespace namespace : inMemoryState.getNamespacesInUse()) {
+        Map<StateTag, State> tags = inMemoryState.getTagsInUse(namespace);
+        for (Map.Entry<StateTag, State> e : tags.entrySet()) {
+          byte[] bytes = StateCells.encode(e.getKey(), e.getValue());
+          if (bytes != null) {
+            boolean hold = e.getValue() instanceof WatermarkHoldState;
+            cells.add(new Object[] {namespace.stringKey(), e.getKey().getId(), hold, bytes});
+          }
+        }
+      }
+      return cells;
+    }
+
+    /** The earliest watermark hold in any namespace, or +∞ if none. */
+    Instant earliestHold() {
+      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      for (Instant held : pendingHolds.values()) {
+        if (held.isBefore(earliest)) {
+          earliest = held;
+        }
+      }
+      for (State state : inMemoryState.values()) {
+        if (state instanceof WatermarkHoldState hold) {
+          Instant held = hold.read();
+          if (held != null && held.isBefore(earliest)) {
+            earliest = held;
+          }
+        }
+      }
+      return earliest;
+    }
+  }
+
+  /** {@link InMemoryTimerInternals} that can report the earliest output timestamp it holds. */
+  public static final class TimerInternals extends InMemoryTimerInternals {
+    private final Map<String, TimerData> pending = new HashMap<>();
+
+    private static String id(StateNamespace namespace, String timerId, String timerFamilyId) {
+      return namespace.stringKey() + '/' + timerId + '+' + timerFamilyId;
+    }
+
+    private static String id(TimerData timer) {
+      return id(timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
+    }
+
+    @Override
+    public void setTimer(TimerData timerData) {
+      super.setTimer(timerData);
+      pending.put(id(timerData), timerData);
+    }
+
+    @Override
+    public void deleteTimer(
+        StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
+      super.deleteTimer(namespace, timerId, timerFamilyId, timeDomain);
+      pending.remove(id(namespace, timerId, timerFamilyId));
+    }
+
+    @Override
+    public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
+      super.deleteTimer(namespace, timerId, timerFamilyId);
+      pending.remove(id(namespace, timerId, timerFamilyId));
+    }
+
+    @Override
+    public void deleteTimer(TimerData timer) {
+      super.deleteTimer(timer);
+      pending.remove(id(timer));
+    }
+
+    @Override
+    public TimerData removeNextEventTimer() {
+      return fired(super.removeNextEventTimer());
+    }
+
+    @Override
+    public TimerData removeNextProcessingTimer() {
+      return fired(super.removeNextProcessingTimer());
+    }
+
+    @Override
+    public TimerData removeNextSynchronizedProcessingTimer() {
+      return fired(super.removeNextSynchronizedProcessingTimer());
+    }
+
+    private TimerData fired(TimerData timer) {
+      if (timer != null) {
+        pending.remove(id(timer));
+      }
+      return timer;
+    }
+
+    /** The timers set and not yet fired or deleted. */
+    public Collection<TimerData> pending() {
+      return pending.values();
+    }
+
+    /** The earliest output timestamp of a pending timer, or +∞ if none. */
+    public Instant earliestHold() {
+      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      for (TimerData timer : pending.values()) {
+        if (timer.getOutputTimestamp().isBefore(earliest)) {
+          earliest = timer.getOutputTimestamp();
+        }
+      }
+      return earliest;
+    }
+  }
+}

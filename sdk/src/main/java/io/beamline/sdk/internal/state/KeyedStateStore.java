@@ -1,0 +1,336 @@
+package io.beamline.sdk.internal.state;
+
+import io.beamline.sdk.internal.exchange.ByteKey;
+import io.beamline.sdk.internal.exchange.Partitioning;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import java.nio.ByteBuffer;
+import org.apache.beam.runners.core.StateInternals;
+import org.apache.beam.runners.core.TimerInternals;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
+import io.beamline.sdk.internal.time.KeyedTimers;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/**
+ * The per-key state and timers of one keyed operator in one partition: state cells on the heap
+ * (runners-core's in-memory state) or in RocksDB ({@code --stateBackend=rocksdb}); timers and the
+ * keys that have timers or heap state are on the heap. In
+ * a bounded run it lives for one task; in a streaming run it lives across epochs, owned by the
+ * engine.
+ *
+ * <p>Threading: used by one task at a time; successive epochs' tasks are ordered by the epoch
+ * barrier.
+ */
+public final class KeyedStateStore {
+
+  /** State and timers of one key. */
+  public static final class KeyState {
+    private final ByteKey encodedKey;
+    private final Object key;
+    private final StateInternals state;
+    private final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
+
+    KeyState(ByteKey encodedKey, Object key, StateInternals state) {
+      this.encodedKey = encodedKey;
+      this.key = key;
+      this.state = state;
+    }
+
+    /** The key as the shuffle encodes it. */
+    public ByteKey encodedKey() {
+      return encodedKey;
+    }
+
+    /** The key, decoded. */
+    public Object key() {
+      return key;
+    }
+
+    /** The key's state cells. */
+    public StateInternals state() {
+      return state;
+    }
+
+    /** The key's timers. */
+    public HoldTracking.TimerInternals timers() {
+      return timers;
+    }
+
+    /** The heap state; only for a heap store. */
+    HoldTracking.StateInternals heap() {
+      return (HoldTracking.StateInternals) state;
+    }
+  }
+
+  private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
+  private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  /** The partition's output watermark: the input watermark held by the holds, last computed. */
+  private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private final @Nullable RocksDbStore rocksDb;
+  private final byte @Nullable [] operatorPrefix;
+  private final @Nullable Coder<Object> keyCoder;
+
+  /** A heap store. */
+  public KeyedStateStore() {
+    this(null, 0, null);
+  }
+
+  private KeyedStateStore(@Nullable RocksDbStore rocksDb, int stageId, @Nullable Coder<?> keyCoder) {
+    this.rocksDb = rocksDb;
+    this.operatorPrefix =
+        rocksDb == null
+            ? null
+            : ByteBuffer.allocate(RocksDbStore.OPERATOR_PREFIX_BYTES).putInt(stageId).array();
+    @SuppressWarnings("unchecked")
+    Coder<Object> coder = (Coder<Object>) keyCoder;
+    this.keyCoder = coder;
+  }
+
+  /**
+   * A store whose state cells live in {@code rocksDb}, under an operator prefix of the stage id
+   * (not the partition, so a restore with another parallelism finds every key's cells). Timers and
+   * the keys that have them stay on the heap.
+   */
+  public static KeyedStateStore rocksDb(RocksDbStore rocksDb, int stageId, Coder<?> keyCoder) {
+    return new KeyedStateStore(rocksDb, stageId, keyCoder);
+  }
+
+  private StateInternals newState(ByteKey encodedKey, Object key) {
+    if (rocksDb == null) {
+      return new HoldTracking.StateInternals(key);
+    }
+    byte[] encoded = encodedKey.bytes();
+    byte[] prefix =
+        ByteBuffer.allocate(operatorPrefix.length + 4 + encoded.length)
+            .put(operatorPrefix)
+            .putInt(encoded.length)
+            .put(encoded)
+            .array();
+    return rocksDb.stateInternals(prefix, key);
+  }
+
+  /**
+   * Drops keys that hold nothing on the heap any more: no pending timer and, for a heap store, no
+   * state (a RocksDB store's cells stay in RocksDB and are found again by key). Call between
+   * epochs.
+   */
+  public void evictIdle() {
+    keys.values()
+        .removeIf(
+            k -> k.timers.pending().isEmpty() && (rocksDb != null || k.heap().isEmpty()));
+  }
+
+  /**
+   * The state of the key encoded as {@code encodedKey} ({@code key} decoded), created on first use.
+   * A new key's timers start at the watermark the partition has already reached, so a key first
+   * seen in a later epoch does not see time go back.
+   */
+  public KeyState get(ByteKey encodedKey, Object key) {
+    KeyState keyState = keys.get(encodedKey);
+    if (keyState == null) {
+      keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
+      keys.put(encodedKey, keyState);
+    }
+    if (watermark.isAfter(keyState.timers.currentInputWatermarkTime())) {
+      // keys without timers are not visited when the watermark moves: catch up on first use
+      try {
+        keyState.timers.advanceInputWatermark(watermark);
+      } catch (Exception e) {
+        throw new IllegalStateException("Cannot advance the timers of key " + key, e);
+      }
+    }
+    KeyedTimers.setOutputWatermark(keyState.timers, outputWatermark);
+    return keyState;
+  }
+
+  /**
+   * Records the partition's output watermark after its watermark moved (its input watermark held
+   * back by {@link #earliestHold()}); keys see it as their output watermark from then on.
+   */
+  public void outputReached(Instant output) {
+    if (output.isAfter(outputWatermark)) {
+      outputWatermark = output;
+    }
+  }
+
+  /** The output watermark last recorded by {@link #outputReached}. */
+  public Instant outputWatermark() {
+    return outputWatermark;
+  }
+
+  /**
+   * The earliest firing time of a pending processing-time or synchronized-processing-time timer of
+   * any key, or +∞ if there is none.
+   */
+  public Instant earliestProcessingTimer() {
+    Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (KeyState keyState : keys.values()) {
+      for (TimerData timer : keyState.timers.pending()) {
+        if (timer.getDomain() != TimeDomain.EVENT_TIME && timer.getTimestamp().isBefore(earliest)) {
+          earliest = timer.getTimestamp();
+        }
+      }
+    }
+    return earliest;
+  }
+
+  /** The input watermark the partition's keys have reached. */
+  public Instant watermark() {
+    return watermark;
+  }
+
+  /**
+   * Records that the partition's input watermark reached {@code watermark}: keys whose timers are
+   * not fired now catch up when next used ({@link #get}).
+   */
+  public void advancedTo(Instant watermark) {
+    if (watermark.isAfter(this.watermark)) {
+      this.watermark = watermark;
+    }
+  }
+
+  /** Every key seen so far, in first-seen order. */
+  public Collection<KeyState> all() {
+    return keys.values();
+  }
+
+  /**
+   * The earliest watermark hold of any key (state holds and pending timers' output timestamps), or
+   * +∞ if there is none.
+   */
+  public Instant earliestHold() {
+    Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    if (rocksDb != null) {
+      Instant held = rocksDb.earliestHold(operatorPrefix);
+      earliest = held == null ? earliest : held;
+    }
+    for (KeyState keyState : keys.values()) {
+      Instant state =
+          rocksDb == null ? keyState.heap().earliestHold() : BoundedWindow.TIMESTAMP_MAX_VALUE;
+      Instant timers = keyState.timers.earliestHold();
+      Instant key = state.isBefore(timers) ? state : timers;
+      if (key.isBefore(earliest)) {
+        earliest = key;
+      }
+    }
+    return earliest;
+  }
+
+  /** Number of keys with state or timers. */
+  public int size() {
+    return keys.size();
+  }
+
+  /**
+   * Number of non-empty state cells over all keys of a heap store, for progress reports; 0 for a
+   * RocksDB store (see {@link RocksDbStore#approximateCellCount}).
+   */
+  public long cellCount() {
+    long cells = 0;
+    if (rocksDb != null) {
+      return 0;
+    }
+    for (KeyState keyState : keys.values()) {
+      cells += keyState.heap().cellCount();
+    }
+    return cells;
+  }
+
+  /**
+   * Writes the state and pending timers of every key that has any, and the watermark reached.
+   * Keys are encoded with {@code keyCoder}, timers with Beam's {@code TimerDataCoderV2} over
+   * {@code windowCoder}, heap state cells by {@link StateCells} (a RocksDB store writes no cells:
+   * they are in the RocksDB checkpoint).
+   *
+   * @throws IOException if a coder fails
+   */
+  @SuppressWarnings("unchecked")
+  public void snapshot(
+      DataOutputStream out, Coder<?> keyCoder, Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
+    List<KeyState> live = new ArrayList<>();
+    for (KeyState keyState : keys.values()) {
+      if (!keyState.timers.pending().isEmpty()
+          || (rocksDb == null && !keyState.heap().isEmpty())) {
+        live.add(keyState);
+      }
+    }
+    out.writeLong(watermark.getMillis());
+    out.writeInt(live.size());
+    for (KeyState keyState : live) {
+      writeBytes(out, keyState.encodedKey.bytes());
+      if (rocksDb == null) {
+        keyState.heap().snapshot(out);
+      } else {
+        out.writeInt(0);
+      }
+      out.writeInt(keyState.timers.pending().size());
+      for (TimerData timer : keyState.timers.pending()) {
+        writeBytes(out, CoderUtils.encodeToByteArray(timerCoder, timer));
+      }
+    }
+  }
+
+  /**
+   * Reads a snapshot written by {@link #snapshot} into {@code stores}, each key into the store of
+   * its partition ({@link Partitioning}), so a snapshot taken with another parallelism restores
+   * too.
+   *
+   * @throws IOException if the snapshot does not decode with these coders
+   */
+  @SuppressWarnings("unchecked")
+  public static void restore(
+      DataInputStream in,
+      KeyedStateStore[] stores,
+      Coder<?> keyCoder,
+      Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
+    Instant reached = new Instant(in.readLong());
+    for (KeyedStateStore store : stores) {
+      store.advancedTo(reached);
+    }
+    int count = in.readInt();
+    for (int i = 0; i < count; i++) {
+      byte[] keyBytes = readBytes(in);
+      ByteKey encodedKey = new ByteKey(keyBytes);
+      Object key = CoderUtils.decodeFromByteArray((Coder<Object>) keyCoder, keyBytes);
+      KeyState keyState =
+          stores[Partitioning.partitionOf(encodedKey, stores.length)].get(encodedKey, key);
+      if (keyState.state instanceof HoldTracking.StateInternals heap) {
+        heap.restore(in);
+      } else if (in.readInt() != 0) {
+        throw new IOException("The snapshot has heap state cells but the store is RocksDB");
+      }
+      int timers = in.readInt();
+      for (int t = 0; t < timers; t++) {
+        keyState.timers.setTimer(CoderUtils.decodeFromByteArray(timerCoder, readBytes(in)));
+      }
+    }
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    byte[] bytes = new byte[in.readInt()];
+    in.readFully(bytes);
+    return bytes;
+  }
+}

@@ -1,0 +1,206 @@
+package io.beamline.sdk.internal.state;
+
+import io.beamline.sdk.internal.plan.ExchangeSpec;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.plan.Stage;
+import io.beamline.sdk.internal.sideinput.SideInputStore;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.WindowedValue;
+import org.joda.time.Instant;
+
+/**
+ * The snapshot of an epoch run after an epoch, in two parts. The <b>clocks</b> ({@link Time}:
+ * processing time, the jump flag and every stage's output watermark) change with nearly every epoch
+ * and are small: they go into {@code commits/N}. The <b>heap state</b> — the keyed state and timers
+ * of every keyed stage ({@link KeyedStateStore#snapshot}), pushed-back elements, and the contents
+ * and watermarks of side-input views — goes into {@code state/N/heap}, and only when it differs
+ * from the last one written (a stateless or idle pipeline then writes no state file per epoch).
+ * Stages and views are identified by their position in the plan, which the checkpoint's plan
+ * fingerprint pins.
+ *
+ * <p>Heap layout (big-endian, {@link DataOutputStream}): version; per stage in plan order a flag
+ * and its keyed stores, a flag and its pushed-back elements; then the views in plan order.
+ */
+public final class StateSnapshots {
+  public static final String HEAP = "heap";
+  private static final int VERSION = 2;
+
+  /**
+   * The run's clocks, written to {@code commits/N}.
+   *
+   * @param watermarks every stage's output watermark in plan order, ms ({@code Long.MIN_VALUE}
+   *     for a stage that has none yet)
+   */
+  public record Time(Instant processingTime, boolean jumpToEndOfTime, long[] watermarks) {}
+
+  /** The clocks of the run now. */
+  public Time time(Instant processingTime, boolean jumpToEndOfTime) {
+    long[] watermarks = new long[plan.stages().size()];
+    int i = 0;
+    for (Stage stage : plan.stages()) {
+      Instant watermark = outputWatermarks.get(stage);
+      watermarks[i++] = watermark == null ? Long.MIN_VALUE : watermark.getMillis();
+    }
+    return new Time(processingTime, jumpToEndOfTime, watermarks);
+  }
+
+  /**
+   * Puts logged clocks back: the output watermarks into the run (and into the keyed stores
+   * restored before), the rest returned.
+   */
+  public void restoreWatermarks(Time time) {
+    int i = 0;
+    for (Stage stage : plan.stages()) {
+      long watermark = time.watermarks()[i++];
+      if (watermark != Long.MIN_VALUE) {
+        outputWatermarks.put(stage, new Instant(watermark));
+        for (KeyedStateStore store : keyedState.getOrDefault(stage, new KeyedStateStore[0])) {
+          store.outputReached(new Instant(watermark)); // what downstream has seen
+        }
+      }
+    }
+  }
+
+  private final ExecutablePlan plan;
+  private final Map<Stage, KeyedStateStore[]> keyedState;
+  private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack;
+  private final Map<Stage, Instant> outputWatermarks;
+  private final SideInputStore sideInputs;
+  private final Function<Stage, KeyedStateStore[]> storesOf;
+  private final Function<Stage, List<List<WindowedValue<?>>>> pushbackOf;
+
+  public StateSnapshots(
+      ExecutablePlan plan,
+      Map<Stage, KeyedStateStore[]> keyedState,
+      Map<Stage, List<List<WindowedValue<?>>>> pushedBack,
+      Map<Stage, Instant> outputWatermarks,
+      SideInputStore sideInputs,
+      Function<Stage, KeyedStateStore[]> storesOf,
+      Function<Stage, List<List<WindowedValue<?>>>> pushbackOf) {
+    this.plan = plan;
+    this.keyedState = keyedState;
+    this.pushedBack = pushedBack;
+    this.outputWatermarks = outputWatermarks;
+    this.sideInputs = sideInputs;
+    this.storesOf = storesOf;
+    this.pushbackOf = pushbackOf;
+  }
+
+  /**
+   * Encodes the run's state.
+   *
+   * @throws IllegalStateException if some state cannot be encoded (its coder fails), naming the
+   *     stage
+   */
+  public byte[] write() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeInt(VERSION);
+    for (Stage stage : plan.stages()) {
+      KeyedStateStore[] stores = keyedState.get(stage);
+      out.writeBoolean(stores != null);
+      if (stores != null) {
+        ExchangeSpec exchange = stage.inputExchange();
+        out.writeInt(stores.length);
+        for (KeyedStateStore store : stores) {
+          try {
+            store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
+          } catch (RuntimeException e) {
+            throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
+          }
+        }
+      }
+      List<List<WindowedValue<?>>> buffers = pushedBack.get(stage);
+      out.writeBoolean(buffers != null);
+      if (buffers != null) {
+        writePushedBack(out, stage, buffers);
+      }
+    }
+    sideInputs.snapshot(out, views());
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  /**
+   * Restores heap state written by {@link #write} into the run's (empty) structures.
+   *
+   * @throws IOException if the snapshot does not decode
+   */
+  public void restore(byte[] snapshot) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
+    int version = in.readInt();
+    if (version != VERSION) {
+      throw new IOException("Snapshot format version " + version + ", expected " + VERSION);
+    }
+    for (Stage stage : plan.stages()) {
+      if (in.readBoolean()) {
+        ExchangeSpec exchange = stage.inputExchange();
+        KeyedStateStore[] stores = storesOf.apply(stage);
+        int written = in.readInt(); // the parallelism may have changed: keys are routed anew
+        for (int p = 0; p < written; p++) {
+          KeyedStateStore.restore(in, stores, exchange.keyCoder(), exchange.windowCoder());
+        }
+      }
+      if (in.readBoolean()) {
+        readPushedBack(in, stage, pushbackOf.apply(stage));
+      }
+    }
+    sideInputs.restore(in, views());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void writePushedBack(
+      DataOutputStream out, Stage stage, List<List<WindowedValue<?>>> buffers) throws IOException {
+    Coder<WindowedValue<?>> coder = (Coder<WindowedValue<?>>) stage.inputExchange().elementCoder();
+    List<WindowedValue<?>> all = new ArrayList<>();
+    buffers.forEach(all::addAll);
+    out.writeInt(all.size());
+    for (WindowedValue<?> element : all) {
+      byte[] encoded;
+      try {
+        encoded = CoderUtils.encodeToByteArray(coder, element);
+      } catch (RuntimeException e) {
+        throw new IllegalStateException(
+            "Cannot snapshot the elements " + stage + " holds back for its side inputs", e);
+      }
+      out.writeInt(encoded.length);
+      out.write(encoded);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void readPushedBack(
+      DataInputStream in, Stage stage, List<List<WindowedValue<?>>> buffers) throws IOException {
+    Coder<WindowedValue<?>> coder = (Coder<WindowedValue<?>>) stage.inputExchange().elementCoder();
+    int count = in.readInt();
+    for (int i = 0; i < count; i++) {
+      byte[] encoded = new byte[in.readInt()];
+      in.readFully(encoded);
+      buffers.get(i % buffers.size()).add(CoderUtils.decodeFromByteArray(coder, encoded));
+    }
+  }
+
+  private Map<PCollectionView<?>, PCollection<?>> views() {
+    Map<PCollectionView<?>, PCollection<?>> views = new LinkedHashMap<>();
+    for (Stage stage : plan.stages()) {
+      for (PCollectionView<?> view : stage.producedViews()) {
+        views.put(view, stage.viewInput(view));
+      }
+    }
+    return views;
+  }
+}
