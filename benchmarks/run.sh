@@ -4,7 +4,7 @@
 #   benchmarks/run.sh [BenchmarkMain options]
 #   benchmarks/run.sh --runners=MicroBatchRunner,DirectRunner,FlinkRunner \
 #                     --pipelines=sum-per-key-100,sum-per-key-1m --warmups=2 --iterations=5 --markdown
-#   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming [options]
+#   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming | ui-overhead [options]
 #                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
 #   benchmarks/run.sh kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]
 #                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [options]

@@ -33,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code stateful-streaming}: throughput of {@code --records=2m} numbers keyed by {@code n % --keys=100k}
  *       through a stateful counter on {@code --runners=MicroBatchRunner,FlinkRunner,DirectRunner} (streaming
  *       mode); MicroBatchRunner with {@code --checkpoints=disk,tmpfs}; {@code --warmups=1 --iterations=3}.
+ *   <li>{@code ui-overhead}: the stateful-streaming job on MicroBatchRunner with its web UI off ({@code
+ *       --uiPort=0}) and on (a free port, {@code /metrics}, {@code /api/job} and {@code /api/progress}
+ *       fetched every second, as Prometheus and an open page would), {@code --rounds=3} pairs of child JVMs
+ *       alternating off/on, {@code --warmups=1 --iterations=3} each; reports the cost in throughput.
  * </ul>
  *
  * <p>Common options as for {@link BenchmarkMain}: {@code --parallelism}, {@code --heap}, {@code
@@ -46,12 +50,13 @@ public final class StreamingBenchmarks {
   static final String EPOCH_COST = "streaming-epoch-cost";
   static final String LATENCY = "latency";
   static final String STATEFUL = "stateful-streaming";
-  static final List<String> MODES = List.of(EPOCH_COST, LATENCY, STATEFUL);
+  static final String UI_OVERHEAD = "ui-overhead";
+  static final List<String> MODES = List.of(EPOCH_COST, LATENCY, STATEFUL, UI_OVERHEAD);
 
   /** Options handed through to every child as they are. */
   private static final List<String> PASS_THROUGH =
       List.of("epochs", "warmup-epochs", "keys", "rate", "warmup-seconds", "records", "tmp-dir", "shm-dir",
-          "microbatch-args");
+          "microbatch-args", "scrape");
 
   private StreamingBenchmarks() {}
 
@@ -220,6 +225,20 @@ public final class StreamingBenchmarks {
           }
           break;
         }
+      case UI_OVERHEAD:
+        {
+          // the stateful-streaming job with the web UI off and on (scraped like Prometheus plus
+          // an open page), in alternating child JVMs so that drift of a noisy machine hits both
+          int rounds = Args.intValue(opts, "rounds", 3);
+          for (int round = 0; round < rounds; round++) {
+            for (String variant : List.of("ui-off", "ui-on")) {
+              jobs.add(
+                  job(Runners.MICRO_BATCH, variant, STATEFUL, common, opts, 1, 3,
+                      "ui-on".equals(variant) ? "--scrape=true" : null));
+            }
+          }
+          break;
+        }
       default:
         throw new IllegalArgumentException("unknown mode " + mode + "; known: " + MODES);
     }
@@ -365,6 +384,8 @@ public final class StreamingBenchmarks {
         return epochCostReport(results);
       case LATENCY:
         return latencyReport(results);
+      case UI_OVERHEAD:
+        return uiOverheadReport(results);
       default:
         return statefulReport(results);
     }
@@ -449,6 +470,73 @@ public final class StreamingBenchmarks {
         "p50 ms", "p90 ms", "p99 ms", "max ms", "epochs", "epoch work median ms", "epoch work p99 ms"), rows));
     sb.append("\nEpoch work = `durationMs.total - durationMs.planOffsets` per epoch (planOffsets includes waiting for"
         + " input until the interval's deadline).\n");
+    sb.append(verified(results)).append(loads(results));
+    return sb.toString();
+  }
+
+  /**
+   * Throughput with the web UI off and on: every measured run of each variant pooled, medians
+   * compared; the cost is {@code 1 - on / off} of the records per second.
+   */
+  static String uiOverheadReport(List<ChildResult> results) {
+    Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
+    Map<String, Long> scrapes = new java.util.HashMap<>();
+    double scrapeMs = 0;
+    double runMs = 0;
+    for (ChildResult r : results) {
+      for (JsonNode m : r.measured()) {
+        rates.computeIfAbsent(r.job.variant(), v -> new ArrayList<>()).add(m.path("recordsPerSecond").asDouble());
+        scrapes.merge(r.job.variant(), m.path("scrapes").asLong(), Long::sum);
+        if ("ui-on".equals(r.job.variant())) {
+          scrapeMs += m.path("scrapeMs").asDouble();
+          runMs += m.path("ms").asDouble();
+        }
+      }
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (Map.Entry<String, List<Double>> e : rates.entrySet()) {
+      Percentiles p = Percentiles.of(e.getValue());
+      rows.add(List.of(
+          e.getKey(),
+          String.valueOf(e.getValue().size()),
+          String.format(Locale.ROOT, "%,.0f", Results.median(e.getValue())),
+          String.format(Locale.ROOT, "%,.0f", p.min()),
+          String.format(Locale.ROOT, "%,.0f", p.max()),
+          String.valueOf(scrapes.getOrDefault(e.getKey(), 0L))));
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append(Results.markdownTable(
+        List.of("web UI", "runs", "records/s (median)", "min", "max", "scrapes (all runs)"), rows));
+    List<Double> off = rates.getOrDefault("ui-off", List.of());
+    List<Double> on = rates.getOrDefault("ui-on", List.of());
+    if (!off.isEmpty() && !on.isEmpty()) {
+      double cost = 1 - Results.median(on) / Results.median(off);
+      // rounds: an off child and the on child after it, compared by their medians, so that a
+      // machine whose load drifts over the run affects both sides of each pair alike
+      List<Double> pairCosts = new ArrayList<>();
+      List<String> pairs = new ArrayList<>();
+      for (int i = 0; i + 1 < results.size(); i += 2) {
+        List<Double> a = new ArrayList<>();
+        List<Double> b = new ArrayList<>();
+        results.get(i).measured().forEach(m -> a.add(m.path("recordsPerSecond").asDouble()));
+        results.get(i + 1).measured().forEach(m -> b.add(m.path("recordsPerSecond").asDouble()));
+        if (!a.isEmpty() && !b.isEmpty()) {
+          double c = 1 - Results.median(b) / Results.median(a);
+          pairCosts.add(c);
+          pairs.add(String.format(Locale.ROOT, "%+.1f%%", c * 100));
+        }
+      }
+      sb.append(String.format(Locale.ROOT,
+          "%nCost of the web UI and /metrics: %.1f%% of throughput (median records/s of all runs, on vs off);"
+              + " per round (off child, then on child): %s, median %.1f%%.%n",
+          cost * 100, String.join(", ", pairs), pairCosts.isEmpty() ? Double.NaN : Results.median(pairCosts) * 100));
+    }
+    if (runMs > 0) {
+      sb.append(String.format(Locale.ROOT,
+          "%nTime the scrapes took (request to last byte of /metrics, /api/job, /api/progress, on the server's one"
+              + " thread): %.0f ms in %.0f ms of ui-on runs, %.2f%% of the run time of one of the machine's cores.%n",
+          scrapeMs, runMs, 100 * scrapeMs / runMs));
+    }
     sb.append(verified(results)).append(loads(results));
     return sb.toString();
   }

@@ -216,12 +216,19 @@ public final class StreamingWorker {
       if (microBatch) {
         args.add("--checkpointDir=" + dir);
         args.addAll(Args.list(opts, "microbatch-args", List.of()));
+        if ("ui-off".equals(variant)) {
+          args.add("--uiPort=0");
+        } else if ("ui-on".equals(variant)) {
+          args.add("--uiPort=-1");
+        }
       }
       BenchmarkPipelines.BuiltPipeline built =
           StreamingPipelines.statefulCount(options(args), "stateful-streaming", records, keys, parallelism);
-      runToEnd(built);
+      long[] scraped = "true".equals(opts.get("scrape")) ? runScraped(built) : new long[] {runToEnd(built), 0};
       long t1 = System.nanoTime();
       ObjectNode out = line("run");
+      out.put("scrapes", scraped[0]);
+      out.put("scrapeMs", scraped[1] / 1e6);
       out.put("result", built.verify());
       double ms = (t1 - t0) / 1e6;
       out.put("ms", ms);
@@ -273,11 +280,71 @@ public final class StreamingWorker {
     return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().create();
   }
 
-  private static void runToEnd(BenchmarkPipelines.BuiltPipeline built) {
+  private static long runToEnd(BenchmarkPipelines.BuiltPipeline built) {
     PipelineResult.State state = built.pipeline().run().waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException(built.description() + " finished in state " + state);
     }
+    return 0;
+  }
+
+  /**
+   * Runs to the end while a thread fetches the web UI's {@code /metrics}, {@code /api/job} and
+   * {@code /api/progress?after=} once a second, as a Prometheus server and an open page do.
+   *
+   * @return how many rounds of fetches were made, and the nanoseconds they took (request to last
+   *     byte of the three responses: the server's work plus loopback)
+   */
+  private static long[] runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
+    PipelineResult result = built.pipeline().run();
+    java.net.URI ui = ((io.beamline.runners.microbatch.MicroBatchPipelineResult) result).uiUri();
+    if (ui == null) {
+      throw new IllegalStateException("ui-on run without a web UI");
+    }
+    java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong busyNanos = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread scraper =
+        new Thread(
+            () -> {
+              java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+              long after = 0;
+              while (!done.get()) {
+                try {
+                  long t0 = System.nanoTime();
+                  for (String path : List.of("metrics", "api/job", "api/progress?after=" + after)) {
+                    String body =
+                        http.send(
+                                java.net.http.HttpRequest.newBuilder(ui.resolve(path)).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString())
+                            .body();
+                    if (path.startsWith("api/progress")) {
+                      after = BenchmarkWorker.JSON.readTree(body).path("lastSeq").asLong(after);
+                    }
+                  }
+                  busyNanos.addAndGet(System.nanoTime() - t0);
+                  rounds.incrementAndGet();
+                  Thread.sleep(1000); // Prometheus' and the page's period
+                } catch (InterruptedException e) {
+                  return;
+                } catch (Exception e) {
+                  // the server stops when the run ends
+                }
+              }
+            },
+            "ui-scraper");
+    scraper.setDaemon(true);
+    scraper.start();
+    try {
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException(built.description() + " finished in state " + state);
+      }
+    } finally {
+      done.set(true);
+      scraper.interrupt();
+    }
+    return new long[] {rounds.get(), busyNanos.get()};
   }
 
   private Path tmpDir() {
@@ -288,6 +355,8 @@ public final class StreamingWorker {
   private Path checkpointDir() throws IOException {
     switch (variant) {
       case "disk":
+      case "ui-off":
+      case "ui-on":
         return Files.createTempDirectory(tmpDir(), "beamline-bench-ckpt-");
       case "tmpfs":
         return Files.createTempDirectory(Path.of(opts.getOrDefault("shm-dir", "/dev/shm")), "beamline-bench-ckpt-");

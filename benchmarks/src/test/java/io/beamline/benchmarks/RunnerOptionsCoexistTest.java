@@ -26,6 +26,20 @@ public class RunnerOptionsCoexistTest {
     assertEquals(3, (int) options.as(FlinkPipelineOptions.class).getParallelism());
   }
 
+  /** The monitoring options (MonitoringOptions) parse next to FlinkRunner's options. */
+  @Test
+  public void monitoringOptionsParseWithFlinkOnTheClassPath() {
+    PipelineOptions options =
+        PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner", "--uiPort=0", "--autoTune=true", "--watermarkLagSlo=30s")
+            .create();
+    MicroBatchPipelineOptions mb = options.as(MicroBatchPipelineOptions.class);
+    assertEquals(0, (int) mb.getUiPort());
+    assertEquals(true, mb.getAutoTune());
+    assertEquals("30s", mb.getWatermarkLagSlo());
+    assertEquals(-1, (int) options.as(FlinkPipelineOptions.class).getParallelism());
+  }
+
   @Test
   public void defaultsAgree() {
     PipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner").create();

@@ -8,7 +8,6 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -40,10 +39,33 @@ public final class FlightDelays {
 
   /** Runs the job with the given options and prints where the results went and a summary. */
   public static void main(String[] args) throws IOException {
-    PipelineOptionsFactory.register(FlightDelaysOptions.class);
-    FlightDelaysOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(FlightDelaysOptions.class);
+    FlightDelaysOptions options;
+    try {
+      options = options(args);
+    } catch (Launcher.UsageError e) {
+      e.print(System.err);
+      System.exit(Launcher.USAGE);
+      return;
+    }
     System.out.println(run(options).describe());
+  }
+
+  /**
+   * The job's options from its command line (runner MicroBatchRunner unless {@code --runner} is
+   * given), every one checked before the job runs.
+   *
+   * @throws Launcher.UsageError for a mistake: one line and a hint
+   */
+  static FlightDelaysOptions options(String[] args) throws Launcher.UsageError {
+    FlightDelaysOptions options =
+        Launcher.parse(
+            args,
+            FlightDelaysOptions.class,
+            io.beamline.runners.microbatch.MicroBatchRunner.class,
+            "flights-batch",
+            FlightDelays.class);
+    Launcher.checkInput(options.getInput());
+    return options;
   }
 
   /**

@@ -4,13 +4,11 @@ import io.beamline.io.kafka.KafkaIO;
 import io.beamline.io.kafka.KafkaRecord;
 import io.beamline.runners.microbatch.MicroBatchRunner;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -58,12 +56,14 @@ public final class FlightDelaysStreaming {
    * Runs the job and prints its progress and summary; exits with 0 when every window was written,
    * 1 on an error. Stopped by Ctrl-C (or SIGTERM), it prints what it did and exits.
    */
-  public static void main(String[] args) {
-    PipelineOptionsFactory.register(FlightDelaysStreamingOptions.class);
-    FlightDelaysStreamingOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(FlightDelaysStreamingOptions.class);
-    if (Arrays.stream(args).noneMatch(a -> a.startsWith("--runner"))) {
-      options.setRunner(MicroBatchRunner.class);
+  public static void main(String[] args) throws InterruptedException {
+    FlightDelaysStreamingOptions options;
+    try {
+      options = options(args);
+    } catch (Launcher.UsageError e) {
+      e.print(System.err);
+      System.exit(Launcher.USAGE);
+      return;
     }
     // Kafka's test kit deletes the embedded broker's directory in a JVM shutdown hook, which on
     // Ctrl-C would run while the job still reads its summary from the broker: defer such hooks
@@ -93,6 +93,42 @@ public final class FlightDelaysStreaming {
     kafkaHooks.run();
     System.exit(status);
   }
+
+  /**
+   * The job's options from its command line, every one checked before the job does anything: a
+   * mistake is a {@link Launcher.UsageError} (one line and a hint), found before a checkpoint is
+   * deleted ({@code --fresh}) or a broker started.
+   */
+  static FlightDelaysStreamingOptions options(String[] args)
+      throws Launcher.UsageError, InterruptedException {
+    FlightDelaysStreamingOptions options =
+        Launcher.parse(
+            args,
+            FlightDelaysStreamingOptions.class,
+            MicroBatchRunner.class,
+            "flights",
+            FlightDelaysStreaming.class);
+    Launcher.checkInput(options.getInput());
+    try {
+      StreamingJob.check(options);
+    } catch (IllegalArgumentException e) {
+      throw new Launcher.UsageError(
+          e.getMessage(), "./beamline flights --help=FlightDelaysStreamingOptions lists the options");
+    }
+    String bootstrap = options.getBootstrapServers();
+    if (bootstrap != null
+        && !JobTopics.reachable(bootstrap, java.time.Duration.ofSeconds(BOOTSTRAP_TIMEOUT_SECONDS))) {
+      throw new Launcher.UsageError(
+          "no Kafka broker answered at --bootstrapServers=" + bootstrap + " within "
+              + BOOTSTRAP_TIMEOUT_SECONDS + " s",
+          "is the broker running and is that its address (host:port of a listener)? Leave"
+              + " --bootstrapServers out to run on the job's embedded broker");
+    }
+    return options;
+  }
+
+  /** How long the job waits for an external broker to answer before it gives up. */
+  static final int BOOTSTRAP_TIMEOUT_SECONDS = 8;
 
   /** Shutdown hooks Kafka's code registers, run once, when the job says so. */
   private static final class DeferredHooks implements Exit.ShutdownHookAdder {

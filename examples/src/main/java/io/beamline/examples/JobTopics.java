@@ -59,6 +59,34 @@ final class JobTopics {
     }
   }
 
+  /**
+   * True if the cluster at {@code bootstrapServers} answers within {@code timeout} (Kafka's
+   * clients would otherwise retry for a minute before the first call fails).
+   */
+  static boolean reachable(String bootstrapServers, java.time.Duration timeout)
+      throws InterruptedException {
+    int millis = (int) timeout.toMillis();
+    Admin admin;
+    try {
+      admin =
+          Admin.create(
+              Map.of(
+                  AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                  AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis,
+                  AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis));
+    } catch (org.apache.kafka.common.KafkaException e) {
+      return false; // e.g. a host name that does not resolve
+    }
+    try {
+      admin.describeCluster().nodes().get(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
+    } finally {
+      admin.close(Duration.ZERO); // do not wait for the call that timed out
+    }
+  }
+
   private static Admin admin(String bootstrapServers) {
     return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
   }

@@ -216,7 +216,15 @@ final class Replayer {
       }
       failure = t;
     } finally {
-      producer.close(stopped ? Duration.ZERO : Duration.ofSeconds(5));
+      // Stopped by an interrupt (Ctrl-C): Kafka's InterruptException sets the thread's interrupt
+      // flag again, and close() would then throw it from its join (printed as an uncaught
+      // exception). Clear the flag first; the thread ends right after.
+      Thread.interrupted();
+      try {
+        producer.close(stopped ? Duration.ZERO : Duration.ofSeconds(5));
+      } catch (InterruptException e) {
+        // closing after a stop is best effort
+      }
     }
   }
 

@@ -59,9 +59,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public final class StreamingJob {
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
+  /** The embedded broker's log, in the checkpoint directory so that a resumed run finds it. */
+  static final String KAFKA_DIR = "kafka";
+  /** Where the output and dead-letter topics stood when the job started (its first run). */
+  static final String OUTPUT_START_FILE = "flights-output-start.json";
   /** What a checkpoint directory of this job may contain (besides temporary dot-files). */
   private static final Set<String> CHECKPOINT_ENTRIES =
-      Set.of("metadata", "offsets", "commits", "state", "progress.jsonl", ReplayState.FILE_NAME);
+      Set.of(
+          "metadata", "offsets", "commits", "state", "progress.jsonl", ReplayState.FILE_NAME,
+          KAFKA_DIR, OUTPUT_START_FILE);
 
   private final FlightDelaysStreamingOptions options;
   private final PrintStream out;
@@ -128,24 +134,36 @@ public final class StreamingJob {
     }
   }
 
-  private StreamingSummary runJob() throws Exception {
-    long start = System.nanoTime();
+  /**
+   * Checks the job's own options (the runner's are checked by the runner).
+   *
+   * @throws IllegalArgumentException naming the option
+   */
+  static void check(FlightDelaysStreamingOptions options) {
     if (!MicroBatchRunner.class.isAssignableFrom(options.getRunner())) {
       throw new IllegalArgumentException(
           "The streaming flights job runs on MicroBatchRunner (it follows its epochs' progress),"
               + " not " + options.getRunner().getSimpleName() + "; the batch job"
               + " (./beamline flights-batch) runs on any runner");
     }
-    int partitions = options.getInputPartitions();
-    Integer parallelism = options.getParallelism();
-    if (parallelism == null || parallelism == -1) {
-      options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
+    if (options.getInputPartitions() < 1) {
+      throw new IllegalArgumentException("--inputPartitions must be at least 1");
     }
     if (options.getMaxOutOfOrdernessMinutes() < 0) {
       throw new IllegalArgumentException("--maxOutOfOrdernessMinutes must be at least 0");
     }
     if (options.getSpeedup() < 0) {
       throw new IllegalArgumentException("--speedup must be positive, or 0 for no pacing");
+    }
+  }
+
+  private StreamingSummary runJob() throws Exception {
+    long start = System.nanoTime();
+    check(options);
+    int partitions = options.getInputPartitions();
+    Integer parallelism = options.getParallelism();
+    if (parallelism == null || parallelism == -1) {
+      options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
     }
     if (options.getCheckpointDir() == null) {
       options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
@@ -201,8 +219,8 @@ public final class StreamingJob {
         broker = startEmbedded(resuming ? previous.embeddedPort : 0, checkpointDir);
         bootstrap = broker.bootstrapServers();
         out.println(
-            "  broker      embedded Kafka at " + bootstrap + ", in this process: its topics end"
-                + " with the job");
+            "  broker      embedded Kafka at " + bootstrap + ", in this process; its log is kept in"
+                + " the checkpoint directory, so a resumed run finds its topics again");
       } else {
         bootstrap = options.getBootstrapServers();
         out.println("  broker      " + bootstrap);
@@ -222,8 +240,11 @@ public final class StreamingJob {
               "  topics      %s (%d partition%s) -> %s; records that are no flight -> %s",
               options.getInputTopic(), partitions, partitions == 1 ? "" : "s",
               options.getOutputTopic(), options.getDeadLetterTopic()));
-      Map<Integer, Long> outputStart = JobTopics.committedEnd(bootstrap, options.getOutputTopic());
-      Map<Integer, Long> deadStart = JobTopics.committedEnd(bootstrap, options.getDeadLetterTopic());
+      // The summary covers the whole job, every run on this checkpoint: the topics are read from
+      // where they stood when the job started, kept in the checkpoint directory by its first run.
+      Map<String, Map<Integer, Long>> starts = outputStarts(checkpointDir, bootstrap);
+      Map<Integer, Long> outputStart = starts.get("output");
+      Map<Integer, Long> deadStart = starts.get("deadLetters");
 
       Replayer r = new Replayer(
           replay, bootstrap, options.getInputTopic(), options.getSpeedup(), state, checkpointDir);
@@ -250,14 +271,14 @@ public final class StreamingJob {
         out.println("  checkpoint  " + checkpointDir + " (new)");
       }
       long fastForwarded = r.fastForward();
-      if (resuming && embedded) {
+      if (resuming && embedded && r.alreadyInTopic() == 0) {
         out.println(
             String.format(
                 Locale.ROOT,
-                "  The previous run's embedded broker is gone with its process: re-sent the"
-                    + " first %,d records of the replay (all it may have sent), so that the"
-                    + " checkpoint's Kafka offsets exist again. Its output topic went with it;"
-                    + " this run's output topic gets the windows that fire from now on.",
+                "  The checkpoint has no broker log (made by an older version): re-sent the"
+                    + " first %,d records of the replay (all the previous run may have sent), so"
+                    + " that the checkpoint's Kafka offsets exist again; the previous run's output"
+                    + " is gone.",
                 fastForwarded));
       } else if (resuming) {
         out.println(
@@ -282,6 +303,9 @@ public final class StreamingJob {
         throw new IllegalStateException("expected a MicroBatchRunner result, got " + run);
       }
       result = (MicroBatchPipelineResult) run;
+      if (result.uiUri() != null) {
+        out.println("  web UI      " + result.uiUri() + " (Prometheus metrics at " + result.uiUri() + "metrics)");
+      }
       if (stopRequested) {
         result.cancel();
       }
@@ -354,16 +378,17 @@ public final class StreamingJob {
         JobTopics.readCommitted(bootstrap, options.getDeadLetterTopic(), deadStart)) {
       dead.add(rec.value());
     }
+    EpochStats job = EpochStats.ofJob(checkpointDir.resolve("progress.jsonl"), stats);
     StreamingSummary summary =
         new StreamingSummary(
             complete,
             resumed,
-            stats.epochs,
-            stats.first,
-            stats.last == null ? -1 : stats.last.epoch(),
-            stats.rows,
-            stats.late,
-            stats.last == null ? "-" : stats.last.watermark(),
+            job.epochs,
+            job.first,
+            job.last == null ? -1 : job.last.epoch(),
+            job.rows,
+            job.late,
+            job.last == null ? "-" : job.last.watermark(),
             r.sent(),
             r.alreadyInTopic(),
             replay.flights(),
@@ -379,9 +404,35 @@ public final class StreamingJob {
             options.getInputTopic(),
             options.getOutputTopic(),
             options.getDeadLetterTopic(),
-            checkpointDir);
+            checkpointDir,
+            stats.rows);
     out.println(summary.describe());
     return summary;
+  }
+
+  /**
+   * The output and dead-letter topics' committed ends when the job started: read from {@value
+   * #OUTPUT_START_FILE}, or taken now and written there by the job's first run (a checkpoint of
+   * an older version, without the file, counts from now).
+   */
+  private Map<String, Map<Integer, Long>> outputStarts(Path checkpointDir, String bootstrap)
+      throws IOException {
+    Path file = checkpointDir.resolve(OUTPUT_START_FILE);
+    Map<String, Map<Integer, Long>> starts = new LinkedHashMap<>();
+    if (Files.exists(file)) {
+      var node = JSON.readTree(file.toFile());
+      for (String topic : List.of("output", "deadLetters")) {
+        Map<Integer, Long> offsets = new java.util.TreeMap<>();
+        node.path(topic).fields().forEachRemaining(e -> offsets.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
+        starts.put(topic, offsets);
+      }
+      return starts;
+    }
+    starts.put("output", JobTopics.committedEnd(bootstrap, options.getOutputTopic()));
+    starts.put("deadLetters", JobTopics.committedEnd(bootstrap, options.getDeadLetterTopic()));
+    Files.createDirectories(checkpointDir);
+    Files.writeString(file, JSON.writeValueAsString(starts));
+    return starts;
   }
 
   /** The epochs of this run, each counted once. */
@@ -391,6 +442,41 @@ public final class StreamingJob {
     long rows;
     long late;
     EpochProgress last;
+
+    /**
+     * The whole job's epochs: every epoch in the checkpoint's {@code progress.jsonl} (all runs on
+     * it; an epoch replayed after a crash counted once, by its last line), or {@code thisRun} if
+     * the file cannot be read.
+     */
+    static EpochStats ofJob(Path progressFile, EpochStats thisRun) {
+      if (!Files.exists(progressFile)) {
+        return thisRun;
+      }
+      java.util.TreeMap<Long, EpochProgress> byEpoch = new java.util.TreeMap<>();
+      try {
+        for (String line : Files.readAllLines(progressFile)) {
+          if (!line.isBlank()) {
+            var n = JSON.readTree(line);
+            byEpoch.put(n.path("epoch").asLong(), progressOf(n));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        return thisRun;
+      }
+      EpochStats job = new EpochStats();
+      byEpoch.values().forEach(job::accept);
+      return job.epochs >= thisRun.epochs ? job : thisRun;
+    }
+
+    private static EpochProgress progressOf(com.fasterxml.jackson.databind.JsonNode n) {
+      return new EpochProgress(
+          n.path("runId").asText(), n.path("epoch").asLong(), n.path("timestamp").asText(),
+          n.path("replayed").asBoolean(), n.path("inputRows").asLong(),
+          n.path("inputRowsPerSecond").asDouble(), n.path("processedRowsPerSecond").asDouble(),
+          Map.of(), n.path("watermark").asText(), n.path("stateKeys").asLong(),
+          n.path("stateCells").asLong(), n.path("stateBytes").asLong(),
+          n.path("lateRowsDropped").asLong(), n.path("backlogBytes").asLong());
+    }
 
     /** Counts {@code p} if it is new; true if it was. */
     boolean accept(EpochProgress p) {
@@ -473,12 +559,12 @@ public final class StreamingJob {
    * it), else on a free port.
    */
   private static EmbeddedKafka startEmbedded(int port, Path checkpointDir) throws Exception {
+    Path log = checkpointDir.resolve(KAFKA_DIR);
     if (port == 0) {
-      return EmbeddedKafka.start();
+      return EmbeddedKafka.startPersistent(log, 0);
     }
     try {
-      return EmbeddedKafka.start(
-          Map.of("listeners", "EXTERNAL://localhost:" + port + ",CONTROLLER://localhost:0"));
+      return EmbeddedKafka.startPersistent(log, port);
     } catch (Exception e) {
       throw new IllegalStateException(
           "Cannot resume checkpoint " + checkpointDir + ": its Kafka source reads from the"

@@ -7,24 +7,26 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What one run of {@link FlightDelaysStreaming} did.
+ * What {@link FlightDelaysStreaming} did: the whole job (every run on its checkpoint) and this run.
  *
  * @param complete true if every window was written and the job ended by itself; false if it was
  *     stopped (Ctrl-C) before
  * @param resumed true if the run resumed an existing checkpoint
- * @param epochs epochs this run processed; {@code firstEpoch}/{@code lastEpoch} their numbers (-1
- *     if none)
- * @param rowsRead records the pipeline read from the input topic in this run
- * @param lateRowsDropped elements the pipeline dropped as late in this run (0 when the watermark
- *     allowed for the replay's out-of-orderness)
+ * @param epochs epochs the job processed, over all its runs (from the checkpoint's {@code
+ *     progress.jsonl}); {@code firstEpoch}/{@code lastEpoch} their numbers (-1 if none)
+ * @param rowsRead records the pipeline read from the input topic, over all runs
+ * @param lateRowsDropped elements the pipeline dropped as late, over all runs (0 when the
+ *     watermark allowed for the replay's out-of-orderness)
  * @param watermark the pipeline's watermark after the last epoch
  * @param recordsSent records the replayer wrote to the input topic in this run
  * @param recordsAlreadyInTopic records the input topic held when the run started
  * @param replay the replay (flights, delayed flights, malformed records)
- * @param hourly the hourly-by-origin results written to the output topic in this run
- * @param dailyTop the daily-top10 results written to the output topic in this run
- * @param deadLetters the dead letters written in this run, as JSON
+ * @param hourly the hourly-by-origin results in the output topic since the job started (its first
+ *     run): every run's, which the embedded broker keeps in the checkpoint directory
+ * @param dailyTop the daily-top10 results, likewise
+ * @param deadLetters the dead letters since the job started, as JSON
  * @param busiestDay summary of {@code hourly} and {@code dailyTop}
+ * @param rowsReadThisRun records the pipeline read in this run
  */
 public record StreamingSummary(
     boolean complete,
@@ -50,7 +52,8 @@ public record StreamingSummary(
     String inputTopic,
     String outputTopic,
     String deadLetterTopic,
-    Path checkpointDir) {
+    Path checkpointDir,
+    long rowsReadThisRun) {
 
   /** The summary printed at the end of a run. */
   public String describe() {
@@ -72,7 +75,8 @@ public record StreamingSummary(
     lines.add(
         String.format(
             Locale.ROOT,
-            "  processed  %,6d records in %d epochs%s, %,d late rows dropped, watermark %s",
+            "  processed  %,6d records in %d epochs%s (the whole job), %,d late rows dropped,"
+                + " watermark %s",
             rowsRead,
             epochs,
             epochs == 0 ? "" : " (" + firstEpoch + " to " + lastEpoch + ")",
@@ -81,21 +85,21 @@ public record StreamingSummary(
     lines.add(
         String.format(
             Locale.ROOT,
-            "  written    %,6d window results to %s this run: %,d %s, %,d %s",
+            "  written    %,6d window results to %s (the whole job): %,d %s, %,d %s",
             hourly.size() + dailyTop.size(), outputTopic, hourly.size(), FlightDelays.HOURLY_DIR,
             dailyTop.size(), FlightDelays.DAILY_TOP_DIR));
     lines.add(
         String.format(
             Locale.ROOT,
-            "  dead       %,6d records in %s this run%s",
+            "  dead       %,6d records in %s (the whole job)%s",
             deadLetters.size(), deadLetterTopic,
             deadLetters.isEmpty()
                 ? ""
                 : ", e.g. " + shorten(StreamingJob.describeDeadLetter(deadLetters.get(0)))));
     if (!hourly.isEmpty()) {
-      lines.add((resumed ? "Busiest day in this run's results: " : "Busiest day: ") + busiestDay);
+      lines.add("Busiest day: " + busiestDay);
     }
-    if (resumed && complete && rowsRead == 0 && hourly.isEmpty() && dailyTop.isEmpty()) {
+    if (resumed && complete && recordsSent == 0 && rowsReadThisRun == 0) {
       lines.add(
           "Nothing was left to do: the checkpoint is of a run that had already written every"
               + " window. Add --fresh to replay the flights from the start.");
@@ -104,8 +108,8 @@ public record StreamingSummary(
         "Checkpoint: " + checkpointDir + " (progress.jsonl there has one JSON line per epoch)");
     if (embeddedBroker) {
       lines.add(
-          "The embedded broker at " + bootstrapServers + " stopped with the job, and its topics with"
-              + " it. Running the job again resumes from the checkpoint (--fresh starts over).");
+          "The embedded broker at " + bootstrapServers + " stopped with the job; its log is in the"
+              + " checkpoint directory. Running the job again resumes both (--fresh starts over).");
     } else {
       lines.add(
           "Topics on " + bootstrapServers + ": read the results with isolation.level=read_committed."

@@ -39,8 +39,9 @@ import org.junit.rules.TemporaryFolder;
  * The streaming flights job against real (embedded) Kafka brokers: its output topic, read with
  * {@code read_committed}, holds exactly the lines of the batch job on the same flights — in one
  * run at full speed, and across a stop (SIGTERM, as Ctrl-C) and a restart, on an external broker
- * (every line once; a further run finds nothing to do) and on the job's own embedded broker (the
- * restarted run, on a new broker, writes exactly the windows the first one had not written).
+ * (every line once; a further run finds nothing to do) and on the job's own embedded broker (whose
+ * log is kept next to the checkpoint: after the restart its output topic holds every window once,
+ * and the summary counts the whole job).
  */
 public class FlightDelaysStreamingIT {
   /** At most this many records per epoch, so that even a full-speed replay takes many epochs. */
@@ -154,7 +155,8 @@ public class FlightDelaysStreamingIT {
             .run();
     assertTrue("complete", third.complete());
     assertEquals("records sent", 0, third.recordsSent());
-    assertEquals("rows read", 0, third.rowsRead());
+    assertEquals("rows read this run", 0, third.rowsReadThisRun());
+    assertEquals("rows read by the whole job", 20_005, third.rowsRead());
     assertThat(again.toString(StandardCharsets.UTF_8), containsString("Nothing was left to do"));
     assertOutputTopicEqualsBatch("t2-out");
   }
@@ -170,9 +172,12 @@ public class FlightDelaysStreamingIT {
     assertThat(first, containsString("stopped after"));
     assertThat(second, containsString("resuming it"));
     assertThat(second, containsString("every window is in the output topic"));
-    // The two brokers' output topics together hold every window once.
-    assertEquals(17_473, count(first, FlightDelays.HOURLY_DIR) + count(second, FlightDelays.HOURLY_DIR));
-    assertEquals(892, count(first, FlightDelays.DAILY_TOP_DIR) + count(second, FlightDelays.DAILY_TOP_DIR));
+    // The broker's log is kept next to the checkpoint: the resumed run's output topic holds the
+    // first run's results too, every window once, and its summary counts the whole job.
+    assertThat(count(first, FlightDelays.HOURLY_DIR), lessThan(17_473));
+    assertEquals(17_473, count(second, FlightDelays.HOURLY_DIR));
+    assertEquals(892, count(second, FlightDelays.DAILY_TOP_DIR));
+    assertThat(second, containsString("processed  20,005 records"));
     assertThat(second, containsString(", 0 late rows dropped"));
   }
 
@@ -204,7 +209,7 @@ public class FlightDelaysStreamingIT {
 
   /** Window results of one kind a run's summary reports, e.g. {@code 8,638 hourly-by-origin}. */
   private static int count(String output, String kind) {
-    Matcher m = Pattern.compile("this run: ([\\d,]+) hourly-by-origin, ([\\d,]+) daily-top10")
+    Matcher m = Pattern.compile("\\(the whole job\\): ([\\d,]+) hourly-by-origin, ([\\d,]+) daily-top10")
         .matcher(output);
     assertTrue("summary line in:\n" + output, m.find());
     String n = kind.equals(FlightDelays.HOURLY_DIR) ? m.group(1) : m.group(2);

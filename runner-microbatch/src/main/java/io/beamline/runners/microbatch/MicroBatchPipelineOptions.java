@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.monitoring.MonitoringOptions;
 import io.beamline.sdk.BeamlinePipelineOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -18,13 +19,15 @@ import org.apache.beam.sdk.options.Hidden;
  *       default 100,000.
  *   <li>{@code --trigger}: {@code processingTime} (default: epochs until the sources end), {@code
  *       once} or {@code availableNow} (read what is there, then stop), as Spark's triggers.
+ *   <li>the monitoring options of {@link MonitoringOptions}: {@code --uiPort}, {@code --uiHost},
+ *       the alert thresholds, {@code --watermarkLagSlo}, {@code --autoTune} (docs/ui.md).
  * </ul>
  *
  * and those every Beamline runner shares ({@link BeamlinePipelineOptions}): {@code
  * --checkpointDir}, {@code --minEpochsToRetain}, {@code --progressFile}, {@code --stateBackend},
  * {@code --enforceModel}.
  */
-public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions {
+public interface MicroBatchPipelineOptions extends BeamlinePipelineOptions, MonitoringOptions {
 
   @Description(
       "Hybrid trigger: an epoch reads input for at most this long, e.g. 100ms, 1s, 5s (units ms, s,"

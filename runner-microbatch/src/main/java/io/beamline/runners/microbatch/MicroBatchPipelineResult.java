@@ -1,7 +1,7 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.monitoring.JobMonitor;
 import io.beamline.runners.microbatch.internal.ProgressLog;
-
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
 import io.beamline.runners.microbatch.internal.EpochConfig;
@@ -42,6 +42,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
   private final MicroBatchPipelineOptions options;
   private final @Nullable EpochConfig epochs;
   private final ProgressLog progress;
+  private final JobMonitor monitor;
   private final RunMetrics metrics = new RunMetrics();
   private final Thread driver;
   private volatile ExecutorService pool;
@@ -52,11 +53,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       ExecutablePlan plan,
       MicroBatchPipelineOptions options,
       @Nullable EpochConfig epochs,
-      ProgressLog progress) {
+      ProgressLog progress,
+      JobMonitor monitor) {
     this.plan = plan;
     this.options = options;
     this.epochs = epochs;
     this.progress = progress;
+    this.monitor = monitor;
+    monitor.setMetrics(this::metrics);
     this.driver = new Thread(this::runToCompletion, "beamline-driver-" + RUN_IDS.incrementAndGet());
   }
 
@@ -83,7 +87,7 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       if (plan.bounded()) {
         BoundedRun.execute(runner);
       } else {
-        new EpochLoop(runner, epochs, progress).execute();
+        new EpochLoop(runner, epochs, progress).withTuner(monitor.tuner()).execute();
       }
       moveTo(RunState.DONE);
     } catch (Throwable t) {
@@ -100,6 +104,8 @@ public final class MicroBatchPipelineResult implements PipelineResult {
       } catch (java.io.IOException e) {
         // progress is informational
       }
+      monitor.setState(state.beamState());
+      monitor.close();
     }
   }
 
@@ -226,6 +232,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
    */
   public List<EpochProgress> recentProgress() {
     return progress.recent();
+  }
+
+  /**
+   * The address of the run's web UI (page, JSON API, Prometheus {@code /metrics}) while it runs, or
+   * null with {@code --uiPort=0}. The server stops when the run ends.
+   */
+  public java.net.@Nullable URI uiUri() {
+    return monitor.uiUri();
   }
 
   /** The report of the last finished epoch, or null if none has finished yet. */

@@ -4,6 +4,7 @@ import io.beamline.runners.microbatch.internal.EpochOptions;
 import io.beamline.runners.microbatch.internal.ProgressLog;
 
 import com.google.common.base.Preconditions;
+import io.beamline.monitoring.JobMonitor;
 import io.beamline.sdk.Parallelism;
 import io.beamline.sdk.UnsupportedTransformException;
 import io.beamline.runners.microbatch.internal.EpochConfig;
@@ -54,6 +55,7 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
         PipelineOptionsValidator.validate(MicroBatchPipelineOptions.class, options);
     Parallelism.of(mbOptions); // fails fast on an invalid --parallelism
     EpochOptions.validate(mbOptions);
+    JobMonitor.validate(mbOptions);
     Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
     Preconditions.checkArgument(
         metricsSink == null || metricsSink == NoOpMetricsSink.class,
@@ -87,12 +89,16 @@ public class MicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
     if (checkpointDir != null) {
       LOG.info("Checkpoint directory: {}", checkpointDir);
     }
-    MicroBatchPipelineResult result =
-        new MicroBatchPipelineResult(
-            plan,
-            options,
-            epochConfig,
-            new ProgressLog(progressFile, checkpointDir != null));
+    JobMonitor monitor = Monitoring.start(options, plan, epochConfig);
+    MicroBatchPipelineResult result;
+    try {
+      result =
+          new MicroBatchPipelineResult(
+              plan, options, epochConfig, new ProgressLog(progressFile, checkpointDir != null, monitor), monitor);
+    } catch (RuntimeException e) {
+      monitor.close(); // the run never starts: free the web UI's port
+      throw e;
+    }
     result.start();
     return result;
   }

@@ -18,7 +18,8 @@ import com.google.common.io.RecursiveDeleteOption;
  * {@code --checkpointDir} is checkpointed in a temporary directory deleted afterwards, so that a
  * test never resumes the checkpoint of an earlier test with the same name. Unless {@code
  * --enforceModel=false}, it checks that the pipeline keeps Beam's model (encodable elements, no
- * mutation after output or of ParDo inputs), as DirectRunner does.
+ * mutation after output or of ParDo inputs), as DirectRunner does. Nobody can look at a run that
+ * {@link #run} waits for, so it has no web UI ({@code --uiPort=0}).
  */
 public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelineResult> {
   private final MicroBatchRunner delegate;
@@ -44,6 +45,8 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
     if (options.getEnforceModel() == null) {
       options.setEnforceModel(true); // as Beam's DirectRunner in tests
     }
+    Integer uiPort = options.getUiPort();
+    options.setUiPort(0);
     Path temporary = null;
     if (options.getCheckpointDir() == null && options.getDefaultCheckpointParent() == null) {
       try {
@@ -58,6 +61,7 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
       result.waitUntilFinish();
       return result;
     } finally {
+      options.setUiPort(uiPort);
       if (temporary != null) {
         options.setDefaultCheckpointParent(null);
         try {

@@ -43,6 +43,28 @@ public class ArchitectureTest {
   }
 
   @Test
+  public void monitoringUsesOnlySdksPublicApiAndNoRunner() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.beamline.monitoring..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.beamline.sdk.internal..", "io.beamline.runners..")
+        .check(classes);
+  }
+
+  @Test
+  public void sdkNeverImportsMonitoring() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.beamline.sdk..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.beamline.monitoring..")
+        .check(classes);
+  }
+
+  @Test
   public void microBatchRunnerDoesNotImportOtherRunners() {
     noClasses()
         .that()

@@ -3,6 +3,8 @@ package io.beamline.runners.microbatch.internal;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import io.beamline.sdk.EpochPhase;
+import io.beamline.monitoring.EpochTuner;
+import io.beamline.monitoring.EpochTuning;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.internal.checkpoint.CheckpointLog;
 import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
@@ -48,6 +50,7 @@ public final class EpochLoop {
   private final StageRunner runner;
   private final EpochConfig config;
   private final Consumer<EpochProgress> progress;
+  private EpochTuner tuner;
 
   /**
    * @param progress receives one report per epoch, on the driver thread
@@ -57,6 +60,19 @@ public final class EpochLoop {
     this.runner = runner;
     this.config = config;
     this.progress = progress;
+    this.tuner =
+        EpochTuner.fixed(
+            new EpochTuning(config.batchInterval().getMillis(), config.maxRecordsPerBatch()));
+  }
+
+  /**
+   * Reads the hybrid trigger's interval and record cap from {@code tuner} when planning each epoch
+   * instead of from the configuration (the monitor's {@code --autoTune} tuner, which the progress
+   * consumer advances once per epoch). Call before {@link #execute()}.
+   */
+  public EpochLoop withTuner(EpochTuner tuner) {
+    this.tuner = tuner;
+    return this;
   }
 
   /**
@@ -76,7 +92,7 @@ public final class EpochLoop {
             : CheckpointLog.open(settings.checkpointDir(), plan.fingerprintLines());
     Path rocksDbDir = settings.stateBackend() == StateBackend.ROCKSDB ? RocksDbDirs.create() : null;
     RocksDbStore rocksDb = null;
-    EpochPlanner planner = new EpochPlanner(plan, runner, config);
+    EpochPlanner planner = new EpochPlanner(plan, runner, config, tuner);
     StageScheduler scheduler = null;
     try {
       rocksDb = rocksDbDir == null ? null : Recovery.openRocksDb(log, rocksDbDir);

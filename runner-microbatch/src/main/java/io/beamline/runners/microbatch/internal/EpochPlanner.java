@@ -1,5 +1,7 @@
 package io.beamline.runners.microbatch.internal;
 
+import io.beamline.monitoring.EpochTuner;
+import io.beamline.monitoring.EpochTuning;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,13 +53,16 @@ final class EpochPlanner implements AutoCloseable {
   private final Map<Stage, EpochSource> sources = new LinkedHashMap<>();
   private final StageRunner runner;
   private final EpochConfig config;
+  /** The interval and cap of the next epoch (fixed, or the monitor's auto-tuner). */
+  private final EpochTuner tuner;
   private final ProcessingClock clock;
   private long deadlineNanos = System.nanoTime();
   private Instant lastProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
-  EpochPlanner(ExecutablePlan plan, StageRunner runner, EpochConfig config) {
+  EpochPlanner(ExecutablePlan plan, StageRunner runner, EpochConfig config, EpochTuner tuner) {
     this.runner = runner;
     this.config = config;
+    this.tuner = tuner;
     boolean syntheticTime = false;
     for (Stage stage : plan.stages()) {
       if (stage.source() != null) {
@@ -116,11 +121,12 @@ final class EpochPlanner implements AutoCloseable {
 
   /** What the hybrid trigger asks of the sources now; the deadline moves by one interval. */
   private EpochRequest request() {
-    long interval = TimeUnit.MILLISECONDS.toNanos(config.batchInterval().getMillis());
+    EpochTuning tuning = tuner.current();
+    long interval = TimeUnit.MILLISECONDS.toNanos(tuning.batchIntervalMillis());
     long now = System.nanoTime();
     deadlineNanos = Math.max(deadlineNanos + interval, now);
     long maxRecords =
-        config.trigger() == EpochConfig.Trigger.ONCE ? Long.MAX_VALUE : config.maxRecordsPerBatch();
+        config.trigger() == EpochConfig.Trigger.ONCE ? Long.MAX_VALUE : tuning.maxRecordsPerEpoch();
     return new EpochRequest(
         runner.options(),
         runner.parallelism(),

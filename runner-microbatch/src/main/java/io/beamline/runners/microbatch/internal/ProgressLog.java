@@ -1,6 +1,8 @@
 package io.beamline.runners.microbatch.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.beamline.monitoring.JobMonitor;
 import io.beamline.sdk.EpochProgress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -35,14 +38,18 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
   private final Deque<EpochProgress> recent = new ArrayDeque<>();
   private final @Nullable Writer file;
   private final boolean info;
+  private final @Nullable JobMonitor monitor;
 
   /**
    * @param file the progress file to append to, or null for none
    * @param info log a summary of every epoch at INFO rather than DEBUG
+   * @param monitor the run's monitor, which sees every report first and adds its fields (alerts,
+   *     capacity, tuning) to the JSON line; null for none
    * @throws UncheckedIOException if the file cannot be opened
    */
-  public ProgressLog(@Nullable Path file, boolean info) {
+  public ProgressLog(@Nullable Path file, boolean info, @Nullable JobMonitor monitor) {
     this.info = info;
+    this.monitor = monitor;
     try {
       if (file != null) {
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -62,6 +69,7 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
 
   @Override
   public void accept(EpochProgress progress) {
+    Map<String, Object> monitored = monitor == null ? Map.of() : monitor.onProgress(progress);
     synchronized (recent) {
       recent.addLast(progress);
       if (recent.size() > KEPT) {
@@ -70,7 +78,9 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
     }
     if (file != null) {
       try {
-        file.write(JSON.writeValueAsString(progress));
+        ObjectNode line = JSON.valueToTree(progress);
+        monitored.forEach((field, value) -> line.set(field, JSON.valueToTree(value)));
+        file.write(JSON.writeValueAsString(line));
         file.write('\n');
         file.flush();
       } catch (IOException e) {
