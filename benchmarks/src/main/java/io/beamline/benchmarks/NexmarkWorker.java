@@ -141,9 +141,14 @@ public final class NexmarkWorker {
       return "none";
     }
     List<TimestampedValue<KnownSize>> results = NexmarkDigest.inEmissionOrder(collected);
+    SerializableFunction<Iterable<TimestampedValue<KnownSize>>, Void> assertion;
     try {
-      SerializableFunction<Iterable<TimestampedValue<KnownSize>>, Void> assertion =
-          (SerializableFunction) model.assertionFor();
+      assertion = (SerializableFunction) model.assertionFor();
+    } catch (AssertionError e) {
+      // NexmarkQueryModel.assertionFor asserts that the model expects at least one result
+      return "failed: the model expects no result from " + c.numEvents + " events; check with more events";
+    }
+    try {
       assertion.apply(results);
       return "ok";
     } catch (AssertionError e) {
