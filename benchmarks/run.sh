@@ -12,6 +12,10 @@
 #                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2] [options]
 #                     (Kafka -> transform -> Kafka exactly-once on MicroBatchRunner vs a plain kafka-clients
 #                      loop; embedded broker in the parent JVM; see KafkaBenchmarks and docs/benchmarks.md)
+#   benchmarks/run.sh nexmark [--queries=0,1,2] [--events=1m] [--check-events=100k] [--streaming]
+#                     [--runners=MicroBatchRunner,DirectRunner,FlinkRunner] [--runner-events=DirectRunner=50k]
+#                     (Beam's Nexmark queries 0-12 on every runner, model-checked, digests compared;
+#                      see NexmarkBenchmarks and docs/benchmarks.md)
 #
 # Environment:
 #   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples, io-kafka too

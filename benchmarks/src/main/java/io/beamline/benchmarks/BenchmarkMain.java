@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  *
  * A first argument naming a streaming mode ({@code streaming-epoch-cost}, {@code latency}, {@code
  * stateful-streaming}) runs {@link StreamingBenchmarks} instead; {@code kafka-latency} or {@code kafka-throughput}
- * runs {@link KafkaBenchmarks}.
+ * runs {@link KafkaBenchmarks}; {@code nexmark} runs {@link NexmarkBenchmarks}.
  *
  * <p>See {@code benchmarks/run.sh} and {@code docs/benchmarks.md}.
  */
@@ -45,6 +45,10 @@ public final class BenchmarkMain {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && StreamingBenchmarks.isMode(args[0])) {
       StreamingBenchmarks.main(args[0], java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && NexmarkBenchmarks.isMode(args[0])) {
+      NexmarkBenchmarks.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && KafkaBenchmarks.isMode(args[0])) {
@@ -430,6 +434,10 @@ public final class BenchmarkMain {
             "       (Kafka modes: embedded broker in this JVM, one child JVM per system and interval; systems",
             "        beamline|floor with suffixes -alo, -<N>[k|m] (record budget), -<T>t (floor loops); also",
             "        --parallelism, --heap, --max-load, --markdown[=FILE], --json=FILE, --tmp-dir,",
-            "        --microbatch-args; see KafkaBenchmarks)"));
+            "        --microbatch-args; see KafkaBenchmarks)",
+            "       BenchmarkMain nexmark [--queries=0-12] [--events=1m] [--check-events=100k] [--streaming |",
+            "                     --modes=batch,streaming] [--runner-events=DirectRunner=50k] [--generators=100]",
+            "                     [--warmups=1] [--iterations=3] (Beam's Nexmark queries 0-12 on every runner,",
+            "                     model-checked; see NexmarkBenchmarks)"));
   }
 }

@@ -45,66 +45,92 @@ public final class Runners {
 
   private Runners() {}
 
+  /**
+   * Every runner the harness knows, in the default order of the reports. RealtimeRunner joins with one entry
+   * here once its module exists, e.g. {@code new RunnerSpec("RealtimeRunner",
+   * "io.beamline.runners.realtime.RealtimeRunner", List.of("--parallelism=%d"), List.of("--parallelism=%d"),
+   * dir -> List.of("--checkpointDir=" + dir), RunnerSpec.beamlineModule("runner-realtime"), List.of())}.
+   */
+  public static final List<RunnerSpec> ALL =
+      List.of(
+          new RunnerSpec(
+              MICRO_BATCH,
+              MICRO_BATCH_CLASS,
+              List.of("--parallelism=%d"),
+              List.of("--parallelism=%d"),
+              // a streaming run reading an unbounded source always checkpoints; a fresh directory per run
+              // keeps one run from resuming another
+              dir -> List.of("--checkpointDir=" + dir),
+              RunnerSpec.beamlineModule("runner-microbatch"),
+              List.of()),
+          // Defaults on purpose: immutability and encodability enforcement stay on, targetParallelism is
+          // max(cores, 3). That is how DirectRunner is normally used, and what its numbers in docs/benchmarks.md
+          // mean. Its jar stays on every class path (ownJar matches nothing), as it always has.
+          new RunnerSpec(DIRECT, "DirectRunner", List.of(), List.of(), dir -> List.of(), entry -> false, List.of()),
+          // Classic (non-portable) runner on an embedded local mini-cluster started per pipeline run. Batch:
+          // DataSet translation. Streaming: DataStream with checkpointing off (its default,
+          // --checkpointingInterval=-1), so its sources shut down once they end (--shutdownSourcesAfterIdleMs
+          // defaults to 0 without checkpointing).
+          new RunnerSpec(
+              FLINK,
+              "FlinkRunner",
+              List.of("--flinkMaster=[local]", "--parallelism=%d", "--streaming=false"),
+              List.of("--flinkMaster=[local]", "--parallelism=%d"),
+              dir -> List.of(),
+              Runners::isFlinkEntry,
+              FLINK_JVM_FLAGS));
+
+  /** The entry named {@code runner}, or null for a name the harness does not know. */
+  public static RunnerSpec spec(String runner) {
+    for (RunnerSpec spec : ALL) {
+      if (spec.name().equals(runner)) {
+        return spec;
+      }
+    }
+    return null;
+  }
+
   /** Beam pipeline arguments for {@code runner}; unknown names are passed through as {@code --runner=NAME}. */
   public static List<String> pipelineArgs(String runner, int parallelism) {
-    List<String> args = new ArrayList<>();
-    switch (runner) {
-      case MICRO_BATCH:
-        args.add("--runner=" + MICRO_BATCH_CLASS);
-        args.add("--parallelism=" + parallelism);
-        break;
-      case DIRECT:
-        // Defaults on purpose: immutability and encodability enforcement stay on, targetParallelism is
-        // max(cores, 3). That is how DirectRunner is normally used, and what its numbers in docs/benchmarks.md mean.
-        args.add("--runner=DirectRunner");
-        break;
-      case FLINK:
-        // Classic (non-portable) runner, batch mode, embedded local mini-cluster started per pipeline run.
-        args.add("--runner=FlinkRunner");
-        args.add("--flinkMaster=[local]");
-        args.add("--parallelism=" + parallelism);
-        args.add("--streaming=false");
-        break;
-      default:
-        args.add("--runner=" + runner);
-        break;
-    }
-    return args;
+    RunnerSpec spec = spec(runner);
+    return spec == null ? List.of("--runner=" + runner) : spec.pipelineArgs(parallelism);
   }
 
   /**
    * Beam pipeline arguments for a streaming run on {@code runner}: as {@link #pipelineArgs} but with {@code
-   * --streaming=true}. FlinkRunner then translates to DataStream on the embedded mini-cluster with checkpointing
-   * off (its default, {@code --checkpointingInterval=-1}), so its sources shut down once they end
-   * ({@code --shutdownSourcesAfterIdleMs} defaults to 0 without checkpointing). MicroBatchRunner's own
-   * streaming options ({@code --checkpointDir}, {@code --batchInterval}, …) are added by the caller.
+   * --streaming=true}. Arguments a run needs in a directory of its own (MicroBatchRunner's {@code
+   * --checkpointDir}, …) are added by the caller, from {@link RunnerSpec#perRunStreamingArgs()} or its own.
    */
   public static List<String> streamingPipelineArgs(String runner, int parallelism) {
-    List<String> args = new ArrayList<>();
-    for (String arg : pipelineArgs(runner, parallelism)) {
-      if (!arg.startsWith("--streaming=")) {
-        args.add(arg);
-      }
-    }
-    args.add("--streaming=true");
-    return args;
+    RunnerSpec spec = spec(runner);
+    return spec == null
+        ? List.of("--runner=" + runner, "--streaming=true")
+        : spec.streamingPipelineArgs(parallelism);
   }
 
   /**
    * The classpath of the child that runs {@code runner}: the harness's own classpath minus the jars of the other
-   * runners under comparison, so each runner runs as it would be deployed (no other runner's registrars, options
-   * or static initialisers in its JVM).
+   * runners under comparison (each {@link RunnerSpec#ownJar()}), so each runner runs as it would be deployed (no
+   * other runner's registrars, options or static initialisers in its JVM), and minus the jars only the Nexmark
+   * mode needs ({@link #isNexmarkOnlyEntry}).
    */
   public static String classpathFor(String runner, String classpath) {
+    return classpathFor(runner, classpath, false);
+  }
+
+  /** As {@link #classpathFor(String, String)}; {@code nexmark} keeps the jars the Nexmark queries need. */
+  public static String classpathFor(String runner, String classpath, boolean nexmark) {
     List<String> kept = new ArrayList<>();
     for (String entry : classpath.split(File.pathSeparator)) {
-      if (entry.isEmpty()) {
+      if (entry.isEmpty() || (!nexmark && isNexmarkOnlyEntry(entry))) {
         continue;
       }
-      boolean flink = isFlinkEntry(entry);
-      boolean beamline = isBeamlineRunnerEntry(entry);
-      boolean keep =
-          FLINK.equals(runner) ? !beamline : MICRO_BATCH.equals(runner) ? !flink : !flink && !beamline;
+      boolean keep = true;
+      for (RunnerSpec other : ALL) {
+        if (!other.name().equals(runner) && other.ownJar().test(entry)) {
+          keep = false;
+        }
+      }
       if (keep) {
         kept.add(entry);
       }
@@ -115,21 +141,34 @@ public final class Runners {
   /** The Beam Flink runner and Flink itself. */
   static boolean isFlinkEntry(String entry) {
     String path = entry.replace(File.separatorChar, '/');
-    String name = path.substring(path.lastIndexOf('/') + 1);
-    return name.startsWith("beam-runners-flink") || path.contains("/org/apache/flink/");
+    return RunnerSpec.fileName(entry).startsWith("beam-runners-flink") || path.contains("/org/apache/flink/");
   }
 
   /** Beamline's runner modules, as installed jars or as reactor output directories. */
   static boolean isBeamlineRunnerEntry(String entry) {
     String path = entry.replace(File.separatorChar, '/');
-    String name = path.substring(path.lastIndexOf('/') + 1);
-    return name.startsWith("beamline-runner-")
+    return RunnerSpec.fileName(entry).startsWith("beamline-runner-")
         || path.contains("/runner-microbatch/target/")
         || path.contains("/runner-realtime/target/");
   }
 
+  /**
+   * Jars on the harness's class path only for the Nexmark mode (see the benchmarks POM): Beam's Nexmark suite and
+   * what its classes need to load against Beam 2.70. Other modes' children run without them, as before.
+   */
+  static boolean isNexmarkOnlyEntry(String entry) {
+    String name = RunnerSpec.fileName(entry);
+    return name.startsWith("beam-sdks-java-nexmark-")
+        || name.startsWith("beam-sdks-java-io-google-cloud-platform-")
+        || name.startsWith("beam-sdks-java-extensions-protobuf-")
+        || name.startsWith("google-api-services-bigquery-")
+        || name.startsWith("jackson-datatype-joda-")
+        || name.startsWith("jackson-datatype-jsr310-");
+  }
+
   /** Extra JVM flags for the child that runs {@code runner}. */
   public static List<String> jvmFlags(String runner) {
-    return FLINK.equals(runner) ? FLINK_JVM_FLAGS : List.of();
+    RunnerSpec spec = spec(runner);
+    return spec == null ? List.of() : spec.jvmFlags();
   }
 }
