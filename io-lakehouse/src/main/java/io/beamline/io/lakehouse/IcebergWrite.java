@@ -224,6 +224,18 @@ public final class IcebergWrite<T> extends PTransform<PCollection<T>, PDone> {
         upkeep.withInterval(interval.getMillis()));
   }
 
+  /** No snapshot expiry by the sink (run it as a job: {@code IcebergTableTool expire}). */
+  public IcebergWrite<T> withoutSnapshotExpiry() {
+    return with(catalog, table, tableFn, partitionFields, tableProperties, sinkId,
+        upkeep.withExpiry(0, upkeep.retainLast()));
+  }
+
+  /** No compaction by the sink (run it as a job: {@code IcebergTableTool compact}). */
+  public IcebergWrite<T> withoutCompaction() {
+    return with(catalog, table, tableFn, partitionFields, tableProperties, sinkId,
+        upkeep.withCompaction(0, upkeep.targetFileBytes()));
+  }
+
   /** No snapshot expiry and no compaction by the sink (run them as a job: IcebergTableTool). */
   public IcebergWrite<T> withoutUpkeep() {
     return with(catalog, table, tableFn, partitionFields, tableProperties, sinkId,
