@@ -12,6 +12,10 @@
 #                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2] [options]
 #                     (Kafka -> transform -> Kafka exactly-once on MicroBatchRunner vs a plain kafka-clients
 #                      loop; embedded broker in the parent JVM; see KafkaBenchmarks and docs/benchmarks.md)
+#   benchmarks/run.sh lakehouse [--parts=throughput,near-empty] [--records=1m] [--parallelisms=1,2]
+#                     [--intervals=1s,100ms] [--near-empty-seconds=30] [--markdown]
+#                     (IcebergIO.write() on MicroBatchRunner vs the same pipeline dropping its rows, and Iceberg's
+#                      own writer in one thread; see LakehouseBenchmarks and docs/benchmarks.md)
 #
 # Environment:
 #   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples, io-kafka too

@@ -53,6 +53,29 @@ final class EpochMarkers {
   }
 
   /**
+   * Every ancestor of the current snapshot the sink committed for {@code epoch} in the run: one,
+   * unless the epoch check was disabled (testing) and a replay committed it again.
+   */
+  static java.util.List<Snapshot> findAll(Table table, String runId, String sinkId, long epoch) {
+    java.util.List<Snapshot> found = new java.util.ArrayList<>();
+    Snapshot s = table.currentSnapshot();
+    while (s != null) {
+      Map<String, String> summary = s.summary();
+      if (runId.equals(summary.get(RUN)) && sinkId.equals(summary.get(SINK))) {
+        long e = Long.parseLong(summary.get(EPOCH));
+        if (e == epoch) {
+          found.add(s);
+        } else if (e < epoch) {
+          break;
+        }
+      }
+      Long parent = s.parentId();
+      s = parent == null ? null : table.snapshot(parent);
+    }
+    return found;
+  }
+
+  /**
    * The newest ancestor of the current snapshot committed by the sink in the run, for epoch
    * {@code epoch} if it is ≥ 0 (else for any epoch); null if there is none.
    */

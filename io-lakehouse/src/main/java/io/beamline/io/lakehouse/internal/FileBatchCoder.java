@@ -7,14 +7,16 @@ import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderException;
-import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.AtomicCoder;
 
 /**
  * Java serialization of a {@link FileBatch} (Iceberg's {@code DataFile}s are serializable, metrics
  * included), length-prefixed. Not consistent with equals ({@code DataFile} has identity equality),
- * so Beam compares encodings: DirectRunner's mutation checks then work.
+ * so Beam compares encodings: DirectRunner's mutation checks then work. An {@link AtomicCoder}:
+ * equal to any other instance and printed by its class name, which keeps the runner's plan
+ * fingerprint stable across restarts.
  */
-public final class FileBatchCoder extends CustomCoder<FileBatch> {
+public final class FileBatchCoder extends AtomicCoder<FileBatch> {
   private static final long serialVersionUID = 1L;
   private static final FileBatchCoder INSTANCE = new FileBatchCoder();
 

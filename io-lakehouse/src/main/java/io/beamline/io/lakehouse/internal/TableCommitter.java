@@ -115,8 +115,8 @@ public final class TableCommitter {
       LOG.debug("{}: committed epoch {}: {} files, {} rows", table.name(), n, files.size(), records);
     }
     if (epoch.replay()) {
-      Snapshot ours = EpochMarkers.find(table, epoch.runId(), spec.sinkId(), n);
-      if (ours != null) {
+      List<Snapshot> ours = EpochMarkers.findAll(table, epoch.runId(), spec.sinkId(), n);
+      if (!ours.isEmpty()) {
         sweep(table, spec.fileTag(epoch.runId()), n, ours);
       }
     }
@@ -151,18 +151,20 @@ public final class TableCommitter {
 
   /**
    * Deletes the data files of the sink ({@code tag}) for {@code epoch} that {@code ours}, the
-   * epoch's committed snapshot, did not add: the output of killed attempts. Only names that carry
+   * epoch's committed snapshot(s), did not add: the output of killed attempts. Only names that carry
    * the tag and the epoch are candidates, so no other writer's file, and no file of another epoch
    * (whose snapshot may have been expired while its files are live), is ever touched.
    */
-  static int sweep(Table table, String tag, long epoch, Snapshot ours) {
+  static int sweep(Table table, String tag, long epoch, List<Snapshot> ours) {
     if (!(table.io() instanceof SupportsPrefixOperations io)) {
       LOG.warn("{}: its FileIO cannot list files; leftovers of killed attempts stay", table.name());
       return 0;
     }
     Set<String> keep = new HashSet<>();
-    for (DataFile f : ours.addedDataFiles(table.io())) {
-      keep.add(nameOf(f.location()));
+    for (Snapshot s : ours) {
+      for (DataFile f : s.addedDataFiles(table.io())) {
+        keep.add(nameOf(f.location()));
+      }
     }
     String dataDir =
         table.properties()
