@@ -57,6 +57,12 @@ public final class CatalogSpec implements Serializable {
     // V1 adds the iceberg_type column (views); SQLite allows one writer: one pooled connection
     props.put("jdbc.schema-version", "V1");
     props.put(CatalogProperties.CLIENT_POOL_SIZE, "1");
+    // several processes share a warehouse (a job, a follower job, ./beamline table): with SQLite's
+    // write-ahead log readers never block the writer, and a writer waits for another instead of
+    // failing with SQLITE_BUSY (sqlite-jdbc reads these pragmas from the connection properties,
+    // which JdbcCatalog passes on from its "jdbc." properties)
+    props.put("jdbc.journal_mode", "WAL");
+    props.put("jdbc.busy_timeout", "30000");
     return new CatalogSpec("beamline", props, true);
   }
 
@@ -99,6 +105,9 @@ public final class CatalogSpec implements Serializable {
         throw new java.io.UncheckedIOException(
             "Cannot create the warehouse directory " + spec.warehouse(), e);
       }
+    }
+    if (spec.embedded) {
+      return SqliteCatalog.open(spec.name, spec.properties);
     }
     Object hadoopConf = null;
     String impl = spec.properties.getOrDefault(CatalogProperties.CATALOG_IMPL, "");
