@@ -27,8 +27,17 @@ public final class IcebergIO {
     return IcebergWrite.defaults();
   }
 
-  /** A source of {@link Row}s. */
+  /** A source of Beam {@code Row}s. */
   public static IcebergRead read() {
     return IcebergRead.defaults();
+  }
+
+  /**
+   * Opens the embedded catalog of a warehouse directory, as {@code withWarehouse(dir)} uses it, for
+   * looking at or maintaining its tables with Iceberg's API. The caller closes it ({@code
+   * ((java.io.Closeable) catalog).close()}).
+   */
+  public static org.apache.iceberg.catalog.Catalog openWarehouse(String dir) {
+    return io.beamline.io.lakehouse.internal.CatalogSpec.embedded(dir).openUncached();
   }
 }

@@ -97,6 +97,11 @@ public final class CatalogSpec implements Serializable {
     return OPEN.computeIfAbsent(this, CatalogSpec::open);
   }
 
+  /** A new catalog for {@code spec}, not shared: the caller closes it. */
+  public Catalog openUncached() {
+    return open(this);
+  }
+
   private static Catalog open(CatalogSpec spec) {
     if (spec.embedded) {
       try {
