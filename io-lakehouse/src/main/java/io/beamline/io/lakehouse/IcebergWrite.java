@@ -217,7 +217,8 @@ public final class IcebergWrite<T> extends PTransform<PCollection<T>, PDone> {
 
   /**
    * How often upkeep (compaction, then expiry) may run per table, after a commit, in the
-   * committer's task. Default: 10 minutes (and after a start, with the first commit).
+   * committer's task. Default: 10 minutes; the first run comes one interval after the sink's first
+   * commit to the table in the JVM, so upkeep never delays a start or a short batch job.
    */
   public IcebergWrite<T> withUpkeepInterval(Duration interval) {
     return with(catalog, table, tableFn, partitionFields, tableProperties, sinkId,

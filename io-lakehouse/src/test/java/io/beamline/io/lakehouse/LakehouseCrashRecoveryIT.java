@@ -92,6 +92,12 @@ public class LakehouseCrashRecoveryIT {
 
   private static EmbeddedKafka kafka;
   private static String childClassPath;
+  /**
+   * A class-data-sharing archive of the children's classes, written by the first child that exits
+   * normally (the uninterrupted run) and mapped by every later child: the kills' restarts spend
+   * most of their time loading classes.
+   */
+  private static Path classArchive;
 
   @ClassRule public static final TemporaryFolder classTmp = new TemporaryFolder();
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
@@ -102,6 +108,7 @@ public class LakehouseCrashRecoveryIT {
   @BeforeClass
   public static void startBroker() throws Exception {
     childClassPath = ChildJvm.frozenClassPath(classTmp.newFolder("classpath").toPath());
+    classArchive = classTmp.getRoot().toPath().resolve("children.jsa");
     kafka = EmbeddedKafka.start();
   }
 
@@ -228,6 +235,11 @@ public class LakehouseCrashRecoveryIT {
 
     ChildJvm start(String crashPoint, String trigger, int maxRecordsPerBatch) throws Exception {
       List<String> flags = new ArrayList<>(jvmFlags);
+      if (Files.exists(classArchive)) {
+        flags.add("-XX:SharedArchiveFile=" + classArchive);
+      } else if (trigger.equals("availableNow")) {
+        flags.add("-XX:ArchiveClassesAtExit=" + classArchive); // ends by itself: writes it
+      }
       if (crashPoint != null) {
         flags.add("-Dbeamline.crashPoint=" + crashPoint);
       }

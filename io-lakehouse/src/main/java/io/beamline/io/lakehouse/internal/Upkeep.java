@@ -61,9 +61,9 @@ public final class Upkeep {
     }
     long now = System.currentTimeMillis();
     String key = table.uuid().toString();
-    Long last = LAST_RUN.get(key);
-    if (last != null && now - last < spec.intervalMillis()) {
-      return;
+    Long last = LAST_RUN.putIfAbsent(key, now);
+    if (last == null || now - last < spec.intervalMillis()) {
+      return; // the first commit in this JVM starts the clock: upkeep never delays a (re)start
     }
     LAST_RUN.put(key, now);
     try {
