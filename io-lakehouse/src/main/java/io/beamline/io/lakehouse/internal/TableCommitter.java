@@ -78,7 +78,16 @@ public final class TableCommitter {
     }
     long start = System.nanoTime();
     Table table = Tables.prepared(spec, tableName);
-    table.refresh();
+    try {
+      table.refresh();
+    } catch (org.apache.iceberg.exceptions.NoSuchTableException e) {
+      // dropped (and maybe recreated) since this JVM cached it: the files were written for the
+      // old table's schema and location, so the epoch fails and its replay writes them anew
+      Tables.forget(spec, tableName);
+      throw new IllegalStateException(
+          "Table " + tableName + " was dropped while the job wrote to it; the epoch is retried on"
+              + " restart", e);
+    }
     try {
       if (epoch == null) {
         append(spec, table, files, null);

@@ -170,7 +170,8 @@ public final class ChildJvm {
   /**
    * The test class path with the project's own classes (directories and SNAPSHOT jars) copied
    * into {@code dir} once, so every restart runs the same code even if the modules are rebuilt
-   * while the test runs.
+   * while the test runs. Class directories become jars: a class-data-sharing archive accepts only
+   * jars on the class path.
    */
   public static String frozenClassPath(Path dir) throws IOException {
     List<String> entries = new ArrayList<>();
@@ -181,16 +182,16 @@ public final class ChildJvm {
         entries.add(entry);
         continue;
       }
-      Path copy = dir.resolve(n++ + "-" + source.getFileName());
+      Path copy = dir.resolve(n++ + "-" + source.getFileName() + (Files.isDirectory(source) ? ".jar" : ""));
       if (Files.isDirectory(source)) {
-        try (Stream<Path> files = Files.walk(source)) {
-          for (Path file : files.toList()) {
-            Path target = copy.resolve(source.relativize(file).toString());
-            if (Files.isDirectory(file)) {
-              Files.createDirectories(target);
-            } else {
-              Files.copy(file, target);
-            }
+        try (Stream<Path> files = Files.walk(source);
+            java.util.jar.JarOutputStream jar =
+                new java.util.jar.JarOutputStream(Files.newOutputStream(copy))) {
+          for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+            jar.putNextEntry(new java.util.jar.JarEntry(
+                source.relativize(file).toString().replace(File.separatorChar, '/')));
+            Files.copy(file, jar);
+            jar.closeEntry();
           }
         }
       } else if (Files.exists(source)) {
