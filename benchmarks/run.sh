@@ -16,6 +16,10 @@
 #                     [--runners=MicroBatchRunner,DirectRunner,FlinkRunner] [--runner-events=DirectRunner=50k]
 #                     (Beam's Nexmark queries 0-12 on every runner, model-checked, digests compared;
 #                      see NexmarkBenchmarks and docs/benchmarks.md)
+#   benchmarks/run.sh lakehouse [--parts=throughput,near-empty] [--records=1m] [--parallelisms=1,2]
+#                     [--intervals=1s,100ms] [--near-empty-seconds=30] [--markdown]
+#                     (IcebergIO.write() on MicroBatchRunner vs the same pipeline dropping its rows, and Iceberg's
+#                      own writer in one thread; see LakehouseBenchmarks and docs/benchmarks.md)
 #
 # Environment:
 #   BUILD=am      (default) mvn -pl benchmarks -am package: builds sdk, runner-microbatch, examples, io-kafka too

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  *
  * A first argument naming a streaming mode ({@code streaming-epoch-cost}, {@code latency}, {@code
  * stateful-streaming}) runs {@link StreamingBenchmarks} instead; {@code kafka-latency} or {@code kafka-throughput}
- * runs {@link KafkaBenchmarks}; {@code nexmark} runs {@link NexmarkBenchmarks}.
+ * runs {@link KafkaBenchmarks}; {@code nexmark} runs {@link NexmarkBenchmarks}; {@code lakehouse} runs
+ * {@link LakehouseBenchmarks}.
  *
  * <p>See {@code benchmarks/run.sh} and {@code docs/benchmarks.md}.
  */
@@ -49,6 +50,10 @@ public final class BenchmarkMain {
     }
     if (args.length > 0 && NexmarkBenchmarks.isMode(args[0])) {
       NexmarkBenchmarks.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && LakehouseBenchmarks.isMode(args[0])) {
+      LakehouseBenchmarks.main(args[0], java.util.Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0 && KafkaBenchmarks.isMode(args[0])) {
@@ -431,6 +436,8 @@ public final class BenchmarkMain {
             "                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [--partitions=4]",
             "       BenchmarkMain kafka-throughput [--systems=beamline,beamline-1m,floor] [--intervals=1s]",
             "                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2]",
+            "       BenchmarkMain lakehouse [--parts=throughput,near-empty] [--records=1m] [--parallelisms=1,2]",
+            "                     [--intervals=1s,100ms] [--near-empty-seconds=30]  (Iceberg sink; see LakehouseBenchmarks)",
             "       (Kafka modes: embedded broker in this JVM, one child JVM per system and interval; systems",
             "        beamline|floor with suffixes -alo, -<N>[k|m] (record budget), -<T>t (floor loops); also",
             "        --parallelism, --heap, --max-load, --markdown[=FILE], --json=FILE, --tmp-dir,",

@@ -47,7 +47,14 @@ public final class FlightDelays {
       System.exit(Launcher.USAGE);
       return;
     }
+    if (options.getWarehouse() == null) {
+      options.setWarehouse(LakehouseOutput.DEFAULT_WAREHOUSE);
+    }
+    System.out.println("Lakehouse: " + Path.of(options.getWarehouse()).toAbsolutePath().normalize()
+        + " (tables " + LakehouseOutput.hourlyTable(LakehouseOutput.BATCH) + ", "
+        + LakehouseOutput.dailyTopTable(LakehouseOutput.BATCH) + ", replaced)");
     System.out.println(run(options).describe());
+    System.out.println(LakehouseOutput.describe(options.getWarehouse(), LakehouseOutput.BATCH));
   }
 
   /**
@@ -75,6 +82,9 @@ public final class FlightDelays {
    * @throws IllegalStateException if the pipeline ends in a state other than {@code DONE}
    */
   public static JobSummary run(FlightDelaysOptions options) throws IOException {
+    if (options.getWarehouse() != null) {
+      LakehouseOutput.dropTables(options.getWarehouse(), LakehouseOutput.BATCH);
+    }
     Pipeline pipeline = build(Pipeline.create(options), options);
     long start = System.nanoTime();
     PipelineResult result = pipeline.run();
@@ -88,7 +98,9 @@ public final class FlightDelays {
 
   /**
    * Adds the job to {@code pipeline}: reads {@code --input} in the driver, applies {@link
-   * FlightDelayAnalytics}, and writes each result as one JSON-lines file under {@code --output}.
+   * FlightDelayAnalytics}, and writes each result as one JSON-lines file under {@code --output}
+   * and, with {@code --warehouse}, the hourly and daily results into Iceberg tables ({@link
+   * LakehouseOutput}).
    *
    * @return {@code pipeline}, for chaining
    * @throws IOException if the input cannot be read
@@ -105,6 +117,9 @@ public final class FlightDelays {
     write(results.get(FlightDelayAnalytics.HOURLY_BY_ORIGIN), output, HOURLY_DIR);
     write(results.get(FlightDelayAnalytics.DAILY_TOP), output, DAILY_TOP_DIR);
     write(results.get(FlightDelayAnalytics.DEAD_LETTER), output, DEAD_LETTER_DIR);
+    if (options.getWarehouse() != null) {
+      LakehouseOutput.write(results, options.getWarehouse(), LakehouseOutput.BATCH);
+    }
     return pipeline;
   }
 

@@ -31,4 +31,12 @@ public interface FlightDelaysOptions extends PipelineOptions {
   int getMinDailyFlights();
 
   void setMinDailyFlights(int minDailyFlights);
+
+  @Description(
+      "Warehouse directory of the Iceberg tables flights_batch.hourly_stats and"
+          + " flights_batch.daily_top10, replaced each run. Default when run from main:"
+          + " beamline-checkpoints/warehouse (none when the pipeline is built by other code).")
+  String getWarehouse();
+
+  void setWarehouse(String warehouse);
 }

@@ -171,7 +171,9 @@ public final class FlightDelaysStreaming {
    *   <li>{@code WriteResults}: every hourly and daily result as one record, key {@value
    *       FlightDelays#HOURLY_DIR} or {@value FlightDelays#DAILY_TOP_DIR}, value the JSON line,
    *       written to {@code --outputTopic} with {@code KafkaIO.write()} (exactly-once: one Kafka
-   *       transaction per epoch and shard).
+   *       transaction per epoch and shard);
+   *   <li>with {@code --warehouse}, the same results into the Iceberg tables of {@link
+   *       LakehouseOutput} (one commit per table per epoch).
    * </ul>
    *
    * <p>The analytics' own dead-letter output is not written: it is always empty here, since the
@@ -214,6 +216,9 @@ public final class FlightDelaysStreaming {
             .get(FlightDelayAnalytics.DAILY_TOP)
             .apply("KeyDailyTop", WithKeys.of(FlightDelays.DAILY_TOP_DIR))
             .setCoder(kvCoder);
+    if (options.getWarehouse() != null) {
+      LakehouseOutput.write(results, options.getWarehouse(), LakehouseOutput.STREAMING);
+    }
     PCollectionList.of(hourly)
         .and(dailyTop)
         .apply("AllResults", Flatten.pCollections())

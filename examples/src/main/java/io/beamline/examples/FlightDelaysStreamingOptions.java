@@ -110,4 +110,11 @@ public interface FlightDelaysStreamingOptions extends MicroBatchPipelineOptions 
   boolean getFresh();
 
   void setFresh(boolean fresh);
+
+  @Description(
+      "Warehouse directory of the Iceberg tables flights.hourly_stats and flights.daily_top10"
+          + " (docs/lakehouse.md). Default: 'warehouse' next to the checkpoint directory.")
+  String getWarehouse();
+
+  void setWarehouse(String warehouse);
 }

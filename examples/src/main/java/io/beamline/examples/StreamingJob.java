@@ -170,6 +170,9 @@ public final class StreamingJob {
     }
     Path checkpointDir = Path.of(options.getCheckpointDir()).toAbsolutePath().normalize();
     options.setCheckpointDir(checkpointDir.toString());
+    if (options.getWarehouse() == null) {
+      options.setWarehouse(checkpointDir.resolveSibling("warehouse").toString());
+    }
 
     FlightReplay replay =
         FlightReplay.of(
@@ -180,6 +183,9 @@ public final class StreamingJob {
 
     if (options.getFresh()) {
       deleteCheckpoint(checkpointDir);
+      for (String table : LakehouseOutput.dropTables(options.getWarehouse(), LakehouseOutput.STREAMING)) {
+        out.println("--fresh: dropped table " + table);
+      }
     }
     boolean resuming = Files.exists(checkpointDir.resolve("metadata"));
     ReplayState previous = ReplayState.load(checkpointDir);
@@ -260,11 +266,14 @@ public final class StreamingJob {
       out.println(
           String.format(
               Locale.ROOT,
-              "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO (exactly once);"
+              "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO and Iceberg (exactly once);"
                   + " parallelism %d, batch interval %s, watermark %d min behind the latest"
                   + " departure read",
               options.getParallelism(), options.getBatchInterval(),
               options.getMaxOutOfOrdernessMinutes()));
+      out.println("  lakehouse   " + options.getWarehouse() + ": tables "
+          + LakehouseOutput.hourlyTable(LakehouseOutput.STREAMING) + ", "
+          + LakehouseOutput.dailyTopTable(LakehouseOutput.STREAMING) + " (./beamline table list)");
       if (resuming) {
         out.println("  checkpoint  " + checkpointDir + ": resuming it");
       } else {
@@ -407,6 +416,10 @@ public final class StreamingJob {
             checkpointDir,
             stats.rows);
     out.println(summary.describe());
+    String lakehouse = LakehouseOutput.describe(options.getWarehouse(), LakehouseOutput.STREAMING);
+    if (!lakehouse.isEmpty()) {
+      out.println(lakehouse);
+    }
     return summary;
   }
 
