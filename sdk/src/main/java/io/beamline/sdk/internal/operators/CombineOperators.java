@@ -55,15 +55,26 @@ final class CombineOperators {
     return new Final(spec, context);
   }
 
+  /**
+   * A (key, window) of the partial half, by the key's structural value: cheap for the common keys
+   * (a coder consistent with equals returns the key itself), so the key is encoded once per slot at
+   * the end of the bundle, not once per element. Two structural values encoding alike (a coder not
+   * consistent with equals) give two accumulators of one encoded key, which the final half merges.
+   */
+  private record PartialKey(Object structuralKey, BoundedWindow window) {}
+
   private static final class Partial implements Operator {
     private final OperatorSpec.PartialCombine spec;
     private final TaskContext context;
-    private final Map<SlotKey, Slot> slots = new HashMap<>();
+    private final org.apache.beam.sdk.coders.Coder<Object> keyCoder;
+    private final Map<PartialKey, Slot> slots = new HashMap<>();
     private ExchangeWriter writer;
 
+    @SuppressWarnings("unchecked")
     Partial(OperatorSpec.PartialCombine spec, TaskContext context) {
       this.spec = spec;
       this.context = context;
+      this.keyCoder = (org.apache.beam.sdk.coders.Coder<Object>) spec.exchange().keyCoder();
     }
 
     @Override
@@ -76,11 +87,11 @@ final class CombineOperators {
     public void processElement(Object element) throws Exception {
       WindowedValue<KV<Object, Object>> value = (WindowedValue<KV<Object, Object>>) element;
       Object key = value.getValue().getKey();
-      ByteKey encodedKey = writer.encodeKey(key);
+      Object structuralKey = keyCoder.structuralValue(key);
       try (var scope = context.scopedMetrics(spec.stepName())) {
         for (BoundedWindow window : value.getWindows()) {
           Instant timestamp = spec.timestampCombiner().assign(window, value.getTimestamp());
-          SlotKey slotKey = new SlotKey(encodedKey, window);
+          PartialKey slotKey = new PartialKey(structuralKey, window);
           Slot slot = slots.get(slotKey);
           if (slot == null) {
             slot = new Slot(key, spec.fn().createAccumulator(), timestamp);
@@ -96,10 +107,9 @@ final class CombineOperators {
     /** Writes one accumulator per (key, window) of the bundle into the shuffle. */
     @Override
     public void finishBundle() {
-      for (Map.Entry<SlotKey, Slot> e : slots.entrySet()) {
+      for (Map.Entry<PartialKey, Slot> e : slots.entrySet()) {
         Slot slot = e.getValue();
-        writer.writeKeyed(
-            e.getKey().key(),
+        writer.write(
             WindowedValues.of(
                 KV.of(slot.key, slot.accumulator),
                 slot.timestamp,
