@@ -1,6 +1,8 @@
 package io.beamline.runners.microbatch;
 
+import io.beamline.monitoring.BoundedProgress;
 import io.beamline.monitoring.JobMonitor;
+import io.beamline.sdk.internal.operators.SourceProgress;
 import io.beamline.runners.microbatch.internal.ProgressLog;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.Parallelism;
@@ -85,7 +87,22 @@ public final class MicroBatchPipelineResult implements PipelineResult {
               metrics,
               Boolean.TRUE.equals(options.getEnforceModel()));
       if (plan.bounded()) {
+        BoundedProgress bounded = monitor.boundedProgress();
+        runner.withSourceProgress(
+            new SourceProgress() {
+              @Override
+              public void estimatedBytes(long bytes) {
+                bounded.addEstimatedBytes(bytes);
+              }
+
+              @Override
+              public void read(long rows, long bytes) {
+                bounded.addRows(rows);
+                bounded.addBytes(bytes);
+              }
+            });
         BoundedRun.execute(runner);
+        bounded.finish();
       } else {
         new EpochLoop(runner, epochs, progress).withTuner(monitor.tuner()).execute();
       }
@@ -238,6 +255,14 @@ public final class MicroBatchPipelineResult implements PipelineResult {
    * The address of the run's web UI (page, JSON API, Prometheus {@code /metrics}) while it runs, or
    * null with {@code --uiPort=0}. The server stops when the run ends.
    */
+  /**
+   * How far a bounded run has read its sources: rows, bytes of their estimated size, elapsed time
+   * and ETA (what the console progress bar and the web UI show).
+   */
+  public BoundedProgress.Snapshot boundedProgress() {
+    return monitor.boundedProgress().snapshot();
+  }
+
   public java.net.@Nullable URI uiUri() {
     return monitor.uiUri();
   }

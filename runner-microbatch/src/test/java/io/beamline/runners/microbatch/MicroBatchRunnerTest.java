@@ -179,4 +179,25 @@ public class MicroBatchRunnerTest {
         assertThrows(IllegalArgumentException.class, () -> MicroBatchRunner.fromOptions(options));
     assertThat(e.getMessage(), containsString("--parallelism"));
   }
+
+  @Test
+  public void aBoundedRunReportsRowsAndBytesOfItsSourcesEstimatedSize() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("bounded-progress", ".txt");
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 5_000; i++) {
+      lines.append("line ").append(i).append('\n');
+    }
+    java.nio.file.Files.writeString(file, lines);
+    Pipeline p = pipeline(2);
+    p.apply(org.apache.beam.sdk.io.TextIO.read().from(file.toString()))
+        .apply(Count.globally());
+    MicroBatchPipelineResult result = (MicroBatchPipelineResult) p.run();
+    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish());
+    var progress = result.boundedProgress();
+    assertEquals(5_000, progress.rows());
+    assertEquals(java.nio.file.Files.size(file), progress.estimatedBytes());
+    assertEquals(progress.estimatedBytes(), progress.bytesRead());
+    assertEquals(true, progress.finished());
+    java.nio.file.Files.delete(file);
+  }
 }

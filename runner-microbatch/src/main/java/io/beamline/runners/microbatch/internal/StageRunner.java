@@ -3,6 +3,7 @@ package io.beamline.runners.microbatch.internal;
 import io.beamline.sdk.internal.exchange.ExchangeCodec;
 import io.beamline.sdk.internal.operators.ModelEnforcement;
 import io.beamline.sdk.internal.operators.Operator;
+import io.beamline.sdk.internal.operators.SourceProgress;
 import io.beamline.sdk.internal.operators.Sources;
 import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
@@ -70,6 +71,7 @@ public final class StageRunner {
   private final RunMetrics metrics;
   private final boolean enforceModel;
   private final AtomicLong activity = new AtomicLong();
+  private SourceProgress sourceProgress = SourceProgress.NONE;
 
   /**
    * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
@@ -93,6 +95,12 @@ public final class StageRunner {
     return plan;
   }
 
+  /** Reports reading bounded sources (their size when split, rows and bytes read) to {@code to}. */
+  public StageRunner withSourceProgress(SourceProgress to) {
+    this.sourceProgress = to;
+    return this;
+  }
+
   /** Fresh, empty in-memory exchanges for every edge of the plan. */
   public Map<ExchangeSpec, Exchange> newExchanges() {
     Map<ExchangeSpec, Exchange> exchanges = new HashMap<>();
@@ -112,7 +120,8 @@ public final class StageRunner {
         (spec, producer, partition) -> exchanges.get(spec).writer(producer, partition),
         sideInputs,
         activity,
-        enforceModel);
+        enforceModel,
+        sourceProgress);
   }
 
   /** Creates (on first use) the task of one partition. */
@@ -261,7 +270,7 @@ public final class StageRunner {
   /** Splits a source, counting metrics reported by {@code split} under the source's step. */
   public List<?> split(SourceSpec source) throws Exception {
     return withSourceMetrics(
-        source.stepName(), () -> Sources.split(source, options, parallelism));
+        source.stepName(), () -> Sources.split(source, options, parallelism, sourceProgress));
   }
 
   /** Runs driver-side source work with its metrics counted under the source's step. */

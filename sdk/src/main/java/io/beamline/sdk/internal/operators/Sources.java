@@ -17,6 +17,9 @@ import org.apache.beam.sdk.values.WindowedValues;
  * emit.
  */
 public final class Sources {
+  /** Rows between two reports to {@link SourceProgress}. */
+  static final int REPORT_EVERY = 1024;
+
   private Sources() {}
 
   /**
@@ -28,11 +31,19 @@ public final class Sources {
    */
   public static List<?> split(SourceSpec source, PipelineOptions options, int desiredSplits)
       throws Exception {
+    return split(source, options, desiredSplits, SourceProgress.NONE);
+  }
+
+  /** As {@link #split(SourceSpec, PipelineOptions, int)}, reporting the estimated size. */
+  public static List<?> split(
+      SourceSpec source, PipelineOptions options, int desiredSplits, SourceProgress progress)
+      throws Exception {
     if (source instanceof SourceSpec.Impulse impulse) {
       return List.of(impulse.stepName());
     }
     if (source instanceof SourceSpec.BoundedRead read) {
       long estimatedBytes = read.source().getEstimatedSizeBytes(options);
+      progress.estimatedBytes(estimatedBytes);
       long desiredBundleBytes = Math.max(1L, estimatedBytes / Math.max(1, desiredSplits));
       List<? extends BoundedSource<?>> splits = read.source().split(desiredBundleBytes, options);
       return splits.isEmpty() ? List.of(read.source()) : new ArrayList<>(splits);
@@ -47,15 +58,7 @@ public final class Sources {
     if (source instanceof SourceSpec.Impulse) {
       output.accept(WindowedValues.valueInGlobalWindow(new byte[0]));
     } else if (source instanceof SourceSpec.BoundedRead) {
-      BoundedSource<?> bundle = (BoundedSource<?>) split;
-      try (var scope = context.scopedMetrics(source.stepName());
-          BoundedSource.BoundedReader<?> reader = bundle.createReader(context.options())) {
-        for (boolean more = reader.start(); more; more = reader.advance()) {
-          output.accept(
-              WindowedValues.timestampedValueInGlobalWindow(
-                  reader.getCurrent(), reader.getCurrentTimestamp()));
-        }
-      }
+      readBounded((BoundedSource<?>) split, source.stepName(), context, output);
     } else {
       for (Object element : (List<?>) split) {
         output.accept(
@@ -65,5 +68,35 @@ public final class Sources {
                 : (WindowedValue<?>) element);
       }
     }
+  }
+
+  /**
+   * Reads one bundle of a bounded source, reporting rows and the bytes they make up of the bundle's
+   * estimated size (from the reader's fraction consumed) every {@value #REPORT_EVERY} rows.
+   */
+  private static void readBounded(
+      BoundedSource<?> bundle, String stepName, TaskContext context, Operator.Receiver output)
+      throws Exception {
+    SourceProgress progress = context.sourceProgress();
+    long size = progress == SourceProgress.NONE ? -1 : bundle.getEstimatedSizeBytes(context.options());
+    long rows = 0;
+    long reportedBytes = 0;
+    try (var scope = context.scopedMetrics(stepName);
+        BoundedSource.BoundedReader<?> reader = bundle.createReader(context.options())) {
+      for (boolean more = reader.start(); more; more = reader.advance()) {
+        output.accept(
+            WindowedValues.timestampedValueInGlobalWindow(
+                reader.getCurrent(), reader.getCurrentTimestamp()));
+        if (++rows == REPORT_EVERY) {
+          Double fraction = reader.getFractionConsumed();
+          long bytes =
+              size > 0 && fraction != null ? (long) (fraction * size) - reportedBytes : 0;
+          progress.read(rows, Math.max(0, bytes));
+          reportedBytes += Math.max(0, bytes);
+          rows = 0;
+        }
+      }
+    }
+    progress.read(rows, size > 0 ? Math.max(0, size - reportedBytes) : 0);
   }
 }

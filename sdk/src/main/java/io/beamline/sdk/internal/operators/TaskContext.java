@@ -53,6 +53,7 @@ public final class TaskContext {
    * @param sideInputs materialised side inputs
    * @param activity counter of work that moves a run forward (timers fired)
    * @param enforceModel check encodability and immutability of elements ({@link ModelEnforcement})
+   * @param sourceProgress where tasks report reading bounded sources
    */
   public record Shared(
       PipelineOptions options,
@@ -61,7 +62,29 @@ public final class TaskContext {
       ExchangeWriter.Factory exchangeWriters,
       SideInputStore sideInputs,
       AtomicLong activity,
-      boolean enforceModel) {}
+      boolean enforceModel,
+      SourceProgress sourceProgress) {
+
+    /** Shares everything but progress reports. */
+    public Shared(
+        PipelineOptions options,
+        int parallelism,
+        boolean bounded,
+        ExchangeWriter.Factory exchangeWriters,
+        SideInputStore sideInputs,
+        AtomicLong activity,
+        boolean enforceModel) {
+      this(
+          options,
+          parallelism,
+          bounded,
+          exchangeWriters,
+          sideInputs,
+          activity,
+          enforceModel,
+          SourceProgress.NONE);
+    }
+  }
 
   private final Shared shared;
   private final Stage stage;
@@ -131,6 +154,11 @@ public final class TaskContext {
   /** Sets the processing time the next elements are processed at; for engines. */
   public void setProcessingTime(Instant now) {
     this.processingTime = now;
+  }
+
+  /** Where this task reports reading a bounded source. */
+  SourceProgress sourceProgress() {
+    return shared.sourceProgress();
   }
 
   /** Records work that moves a run forward (timers fired), so a stuck run can be told apart. */
