@@ -165,6 +165,46 @@ public class StreamingSourcesTest {
   }
 
   @Test
+  public void committedEpochsWhoseProgressLineWasLostGetOneOnRestart() throws IOException {
+    Path dir = tmp.getRoot().toPath().resolve("cp");
+    Pipeline first = Pipeline.create(options("--maxRecordsPerBatch=200", "--checkpointDir=" + dir));
+    windowedSums(first);
+    first.run();
+    Path file = dir.resolve("progress.jsonl");
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines.size(), greaterThanOrEqualTo(5));
+    // as if the process died after commits/N of the last three epochs, before their lines
+    Files.write(file, lines.subList(0, lines.size() - 3));
+
+    Pipeline second = Pipeline.create(options("--maxRecordsPerBatch=200", "--checkpointDir=" + dir));
+    windowedSums(second);
+    second.run();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    java.util.Map<Long, Integer> linesPerEpoch = new java.util.TreeMap<>();
+    int recovered = 0;
+    long recoveredRows = 0;
+    for (String line : Files.readAllLines(file)) {
+      com.fasterxml.jackson.databind.JsonNode node = json.readTree(line);
+      linesPerEpoch.merge(node.path("epoch").asLong(), 1, Integer::sum);
+      if (node.path("recovered").asBoolean()) {
+        recovered++;
+        recoveredRows += node.path("inputRows").asLong();
+      }
+    }
+    assertEquals(3, recovered);
+    long committed = count(dir.resolve("commits"));
+    assertEquals(committed, linesPerEpoch.size()); // every retained committed epoch has a line
+    for (int n : linesPerEpoch.values()) {
+      assertEquals(1, n); // and only one
+    }
+    long loggedRows = 0;
+    for (String line : lines.subList(lines.size() - 3, lines.size())) {
+      loggedRows += json.readTree(line).path("inputRows").asLong();
+    }
+    assertEquals(loggedRows, recoveredRows);
+  }
+
+  @Test
   public void corruptCommitFileIsDetectedAndNamed() throws IOException {
     Path dir = tmp.getRoot().toPath().resolve("cp");
     Pipeline first = Pipeline.create(options("--maxRecordsPerBatch=300", "--checkpointDir=" + dir));

@@ -49,13 +49,13 @@ public final class EpochLoop {
   private final ExecutablePlan plan;
   private final StageRunner runner;
   private final EpochConfig config;
-  private final Consumer<EpochProgress> progress;
+  private final ProgressLog progress;
   private EpochTuner tuner;
 
   /**
    * @param progress receives one report per epoch, on the driver thread
    */
-  public EpochLoop(StageRunner runner, EpochConfig config, Consumer<EpochProgress> progress) {
+  public EpochLoop(StageRunner runner, EpochConfig config, ProgressLog progress) {
     this.plan = runner.plan();
     this.runner = runner;
     this.config = config;
@@ -104,6 +104,9 @@ public final class EpochLoop {
               ? Recovery.Start.fresh()
               : Recovery.restore(
                   committer, settings, scheduler.snapshots(), planner, plan, runner.parallelism());
+      if (log != null) {
+        Recovery.recoverProgressLines(log, start.epoch(), progress);
+      }
       new Run(planner, scheduler, committer, rocksDb, log, start).execute();
     } finally {
       planner.close();

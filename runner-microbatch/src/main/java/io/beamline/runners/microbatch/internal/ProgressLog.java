@@ -37,6 +37,7 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
 
   private final Deque<EpochProgress> recent = new ArrayDeque<>();
   private final @Nullable Writer file;
+  private final @Nullable Path path;
   private final boolean info;
   private final @Nullable JobMonitor monitor;
 
@@ -49,6 +50,7 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
    */
   public ProgressLog(@Nullable Path file, boolean info, @Nullable JobMonitor monitor) {
     this.info = info;
+    this.path = file;
     this.monitor = monitor;
     try {
       if (file != null) {
@@ -67,9 +69,68 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
     }
   }
 
+  /**
+   * The last epoch of run {@code runId} the progress file holds a line for, or -1 (no file, no line
+   * of that run).
+   */
+  public long lastLoggedEpoch(String runId) {
+    if (path == null || !Files.exists(path)) {
+      return -1;
+    }
+    long last = -1;
+    try (java.io.BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+        if (line.isBlank()) {
+          continue;
+        }
+        com.fasterxml.jackson.databind.JsonNode node;
+        try {
+          node = JSON.readTree(line);
+        } catch (IOException e) {
+          continue; // a line cut short by a kill
+        }
+        if (runId.equals(node.path("runId").asText())) {
+          last = Math.max(last, node.path("epoch").asLong(-1));
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("Cannot read the progress file {}: {}", path, e.toString());
+    }
+    return last;
+  }
+
+  /**
+   * Appends the line of an epoch that was committed but whose line was never written (the process
+   * died between {@code commits/N} and its progress line), marked {@code "recovered": true}; its
+   * figures are those the checkpoint keeps (no durations or rates).
+   */
+  public void acceptRecovered(EpochProgress progress) {
+    write(progress, Map.of("recovered", true));
+    LOG.info("epoch {}: progress line recovered from the checkpoint", progress.epoch());
+  }
+
   @Override
   public void accept(EpochProgress progress) {
     Map<String, Object> monitored = monitor == null ? Map.of() : monitor.onProgress(progress);
+    write(progress, monitored);
+    String line =
+        String.format(
+            "epoch %d: %d rows, %.0f rows/s, %d ms, watermark %s, state %d keys%s",
+            progress.epoch(),
+            progress.inputRows(),
+            progress.processedRowsPerSecond(),
+            progress.durationMs().get("total"),
+            progress.watermark(),
+            progress.stateKeys(),
+            progress.replayed() ? " (replayed)" : "");
+    if (info) {
+      LOG.info(line);
+    } else {
+      LOG.debug(line);
+    }
+  }
+
+  private void write(EpochProgress progress, Map<String, Object> monitored) {
     synchronized (recent) {
       recent.addLast(progress);
       if (recent.size() > KEPT) {
@@ -86,21 +147,6 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
       } catch (IOException e) {
         LOG.warn("Cannot append to the progress file: {}", e.toString());
       }
-    }
-    String line =
-        String.format(
-            "epoch %d: %d rows, %.0f rows/s, %d ms, watermark %s, state %d keys%s",
-            progress.epoch(),
-            progress.inputRows(),
-            progress.processedRowsPerSecond(),
-            progress.durationMs().get("total"),
-            progress.watermark(),
-            progress.stateKeys(),
-            progress.replayed() ? " (replayed)" : "");
-    if (info) {
-      LOG.info(line);
-    } else {
-      LOG.debug(line);
     }
   }
 

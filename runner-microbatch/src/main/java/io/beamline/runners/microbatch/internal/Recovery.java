@@ -158,4 +158,54 @@ final class Recovery {
               + "; resume with the backend it was written with");
     }
   }
+
+  /**
+   * Appends a progress line for each committed epoch the progress file has none for (the process
+   * died between writing {@code commits/N} and the epoch's line), from what the checkpoint keeps of
+   * it: input rows from {@code offsets/N}, the watermark and time of {@code commits/N}. Epochs no
+   * longer retained are skipped.
+   *
+   * @param nextEpoch the first epoch this run will run (every epoch before it is committed)
+   */
+  static void recoverProgressLines(CheckpointLog log, long nextEpoch, ProgressLog progress) {
+    long from = progress.lastLoggedEpoch(log.runId()) + 1;
+    for (long epoch = from; epoch < nextEpoch; epoch++) {
+      ObjectNode commit;
+      ObjectNode offsets;
+      try {
+        commit = log.readCommit(epoch);
+        offsets = log.readOffsets(epoch);
+      } catch (Exception e) {
+        continue; // purged by retention, or never written: nothing to recover
+      }
+      long rows = 0;
+      for (JsonNode source : offsets.path("sources")) {
+        for (JsonNode split : source.path("splits")) {
+          rows += split.path("records").asLong(0);
+        }
+      }
+      String time;
+      try {
+        time = Files.getLastModifiedTime(log.commitFile(epoch)).toInstant().toString();
+      } catch (java.io.IOException e) {
+        time = "";
+      }
+      progress.acceptRecovered(
+          new io.beamline.sdk.EpochProgress(
+              log.runId(),
+              epoch,
+              time,
+              false,
+              rows,
+              0,
+              0,
+              java.util.Map.of(),
+              ProgressReporter.describe(new Instant(commit.path("watermark").asLong())),
+              0,
+              0,
+              0,
+              0,
+              -1));
+    }
+  }
 }

@@ -233,6 +233,11 @@ public final class CheckpointLog {
     return dir.resolve("offsets").resolve(Long.toString(epoch));
   }
 
+  /** The file {@code commits/N}. */
+  public Path commitFile(long epoch) {
+    return dir.resolve("commits").resolve(Long.toString(epoch));
+  }
+
   private OptionalLong latest(String log) throws IOException {
     return epochs(log).stream().mapToLong(Long::longValue).max();
   }
