@@ -444,15 +444,22 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
 
   @Override
   public long getSplitBacklogBytes() {
+    long records = backlogRecords();
+    return records < 0 ? BACKLOG_UNKNOWN : (long) (records * averageRecordBytes);
+  }
+
+  /** The consumer's lag behind each partition's end plus the records buffered, or -1 if unknown. */
+  @Override
+  public long backlogRecords() {
     long records = 0;
     for (TopicPartition p : buffers.keySet()) {
       OptionalLong lag = consumer.currentLag(p);
       if (lag.isEmpty()) {
-        return BACKLOG_UNKNOWN;
+        return -1;
       }
       records += lag.getAsLong() + buffers.get(p).size();
     }
-    return (long) (records * averageRecordBytes);
+    return records;
   }
 
   @Override

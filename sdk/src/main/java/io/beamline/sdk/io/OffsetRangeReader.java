@@ -35,4 +35,13 @@ public interface OffsetRangeReader {
    * next offset to read.
    */
   Map<String, Long> positions(CheckpointMark mark);
+
+  /**
+   * Records not read yet (the lag behind the log's end plus anything buffered), or -1 if unknown
+   * (the default). Beam's reader API reports backlog only in bytes; runners use this to tell how
+   * many epochs a job is behind.
+   */
+  default long backlogRecords() {
+    return -1;
+  }
 }

@@ -211,7 +211,9 @@ public final class EpochLoop {
               scheduler.stateKeys(),
               scheduler.stateCells(),
               stateBytes,
-              planner.backlogBytes()));
+              planner.backlogBytes(),
+              planner.backlogRecords(),
+              scheduler.stageRecords()));
       replay = null;
       if (planned.finished()) {
         return drained(activityBefore);

@@ -216,6 +216,16 @@ final class EpochPlanner implements AutoCloseable {
     return sources.get(stage).watermark();
   }
 
+  /** Records the sources report as not read yet, -1 if one does not know. */
+  long backlogRecords() {
+    long backlog = 0;
+    for (EpochSource source : sources.values()) {
+      long b = source.backlogRecords();
+      backlog = backlog < 0 || b < 0 ? -1 : backlog + b;
+    }
+    return backlog;
+  }
+
   /** Bytes the sources report as not read yet, -1 if one does not know. */
   long backlogBytes() {
     long backlog = 0;

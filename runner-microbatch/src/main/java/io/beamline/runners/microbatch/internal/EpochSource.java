@@ -49,6 +49,11 @@ public interface EpochSource {
     return 0;
   }
 
+  /** Records not yet read as the source reports them, or -1 if unknown. */
+  default long backlogRecords() {
+    return -1;
+  }
+
   /** Bytes not yet read as the source reports them, or -1 if unknown. */
   default long backlogBytes() {
     return -1;

@@ -3,6 +3,7 @@ package io.beamline.runners.microbatch.internal;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.monitoring.JobMonitor;
+import io.beamline.monitoring.ProgressDetails;
 import io.beamline.sdk.EpochProgress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -111,7 +112,13 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
 
   @Override
   public void accept(EpochProgress progress) {
-    Map<String, Object> monitored = monitor == null ? Map.of() : monitor.onProgress(progress);
+    accept(progress, ProgressDetails.NONE);
+  }
+
+  /** {@link #accept(EpochProgress)} with figures beyond the record, for the monitor. */
+  public void accept(EpochProgress progress, ProgressDetails details) {
+    Map<String, Object> monitored =
+        monitor == null ? Map.of() : monitor.onProgress(progress, details);
     write(progress, monitored);
     String line =
         String.format(

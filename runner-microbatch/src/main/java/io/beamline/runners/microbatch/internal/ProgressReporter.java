@@ -4,7 +4,7 @@ import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.internal.metrics.RunMetrics;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import java.util.Map;
-import java.util.function.Consumer;
+import io.beamline.monitoring.ProgressDetails;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
@@ -16,7 +16,7 @@ import org.joda.time.Instant;
  * <p>Threading: driver thread only.
  */
 final class ProgressReporter {
-  private final Consumer<EpochProgress> progress;
+  private final ProgressLog progress;
   private final RunMetrics metrics;
   private final @Nullable RocksDbStore rocksDb;
   private final String runId;
@@ -24,7 +24,7 @@ final class ProgressReporter {
   private long lateRowsBefore;
 
   ProgressReporter(
-      Consumer<EpochProgress> progress,
+      ProgressLog progress,
       RunMetrics metrics,
       @Nullable RocksDbStore rocksDb,
       String runId) {
@@ -46,7 +46,9 @@ final class ProgressReporter {
       long stateKeys,
       long stateCells,
       long stateBytes,
-      long backlogBytes) {}
+      long backlogBytes,
+      long backlogRecords,
+      Map<Integer, Long> stageRecords) {}
 
   void report(Epoch e) {
     long lateRows = metrics.lateRowsDropped();
@@ -68,9 +70,22 @@ final class ProgressReporter {
             e.stateCells(),
             rocksDb == null ? e.stateBytes() : e.stateBytes() + rocksDb.approximateSizeBytes(),
             lateRows - lateRowsBefore,
-            e.backlogBytes()));
+            e.backlogBytes()),
+        new ProgressDetails(null, null, stageFigures(e, duration), e.backlogRecords()));
     lateRowsBefore = lateRows;
     previousStartNanos = e.startNanos();
+  }
+
+  /** Rows per second each stage processed over the epoch. */
+  private static Map<Integer, ProgressDetails.StageFigures> stageFigures(Epoch e, double seconds) {
+    Map<Integer, ProgressDetails.StageFigures> figures = new java.util.HashMap<>();
+    e.stageRecords()
+        .forEach(
+            (stage, records) ->
+                figures.put(
+                    stage,
+                    new ProgressDetails.StageFigures(seconds > 0 ? records / seconds : 0, -1)));
+    return figures;
   }
 
   /** A watermark as progress shows it: ISO-8601, or {@code -inf}/{@code +inf}. */

@@ -136,9 +136,11 @@ public final class StageRunner {
    * allPartitions}, so keyed operators fire timers of keys that got no input).
    *
    * @param infoOf the epoch as partition p's sinks see it, or null
+   * @return the records the stage's tasks were given: exchange records, or the elements of planned
+   *     source splits (0 for splits that are sources to read)
    * @throws Exception the first task failure, after every task of the stage has ended
    */
-  public void runStage(
+  public long runStage(
       Stage stage,
       Map<ExchangeSpec, Exchange> exchanges,
       @Nullable List<?> splits,
@@ -148,6 +150,7 @@ public final class StageRunner {
       IntFunction<@Nullable EpochInfo> infoOf)
       throws Exception {
     List<Callable<MetricsContainerStepMap>> runs = new ArrayList<>();
+    long records = 0;
     if (stage.source() != null) {
       int taskCount = Math.min(parallelism, splits.size());
       for (int t = 0; t < taskCount; t++) {
@@ -158,6 +161,9 @@ public final class StageRunner {
         runs.add(taskRun(tasks.taskOf(t), mine, null, time, infoOf.apply(t)));
       }
       activity.addAndGet(splits.size());
+      for (Object split : splits) {
+        records += split instanceof List<?> elements ? elements.size() : 0;
+      }
     } else {
       Exchange input = exchanges.get(stage.inputExchange());
       long size = 0;
@@ -168,12 +174,13 @@ public final class StageRunner {
         }
       }
       activity.addAndGet(size);
+      records = size;
     }
     LOG.debug("Running {} with {} tasks", stage, runs.size());
     if (runs.size() == 1) {
       // Run a lone task on the driver thread: saves a hand-off for tiny stages (Impulse, Create).
       collect(runInline(runs.get(0)));
-      return;
+      return records;
     }
     List<Future<MetricsContainerStepMap>> futures = new ArrayList<>();
     for (Callable<MetricsContainerStepMap> run : runs) {
@@ -191,6 +198,7 @@ public final class StageRunner {
     if (failure != null) {
       throw failure;
     }
+    return records;
   }
 
   /**

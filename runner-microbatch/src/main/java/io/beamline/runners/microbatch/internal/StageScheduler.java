@@ -49,6 +49,8 @@ final class StageScheduler implements AutoCloseable {
   private final Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
   private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
   private final Map<Stage, Instant> outputWatermarks = new HashMap<>();
+  /** Records each stage was given in the last epoch, by stage id. */
+  private final Map<Integer, Long> stageRecords = new HashMap<>();
   private final StateSnapshots snapshots;
 
   /**
@@ -93,7 +95,12 @@ final class StageScheduler implements AutoCloseable {
       if (stage.source() != null) {
         List<?> stageSplits = splits.get(stage);
         if (!stageSplits.isEmpty()) {
-          runner.runStage(stage, exchanges, stageSplits, taskFactory(stage), false, time, infoOf);
+          stageRecords.put(
+              stage.id(),
+              runner.runStage(
+                  stage, exchanges, stageSplits, taskFactory(stage), false, time, infoOf));
+        } else {
+          stageRecords.put(stage.id(), 0L);
         }
       } else {
         // every partition when it keeps keyed state or has held-back elements to retry
@@ -101,7 +108,10 @@ final class StageScheduler implements AutoCloseable {
         boolean retry =
             !stage.sideInputs().isEmpty()
                 && pushbackOf(stage).stream().anyMatch(b -> !b.isEmpty());
-        runner.runStage(stage, exchanges, null, taskFactory(stage), keyed || retry, time, infoOf);
+        stageRecords.put(
+            stage.id(),
+            runner.runStage(
+                stage, exchanges, null, taskFactory(stage), keyed || retry, time, infoOf));
         exchanges.get(stage.inputExchange()).clear();
         if (keyed) {
           for (KeyedStateStore store : storesOf(stage)) {
@@ -185,6 +195,11 @@ final class StageScheduler implements AutoCloseable {
           }
           return buffers;
         });
+  }
+
+  /** The records each stage (by id) was given in the last epoch. */
+  Map<Integer, Long> stageRecords() {
+    return Map.copyOf(stageRecords);
   }
 
   /** Every stage's output watermark after the last epoch. */

@@ -269,6 +269,23 @@ final class UnboundedEpochSource implements EpochSource {
     return lastEpochRecords;
   }
 
+  /** Summed over the readers, if every one is an {@link OffsetRangeReader} that knows it. */
+  @Override
+  public long backlogRecords() {
+    if (splits == null) {
+      return -1;
+    }
+    long total = 0;
+    for (Split split : splits) {
+      long backlog = split.ranges() == null ? -1 : split.ranges().backlogRecords();
+      if (backlog < 0) {
+        return -1;
+      }
+      total += backlog;
+    }
+    return total;
+  }
+
   @Override
   public long backlogBytes() {
     if (splits == null) {
