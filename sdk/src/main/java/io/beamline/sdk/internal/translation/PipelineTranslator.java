@@ -26,7 +26,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignature;
 import org.apache.beam.sdk.transforms.reflect.DoFnSignatures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.util.SerializableUtils;
@@ -163,7 +162,7 @@ public final class PipelineTranslator {
   private final class Visitor extends Pipeline.PipelineVisitor.Defaults {
     @Override
     public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-      if (bounded && !node.isRootNode() && isLiftableCombine(node)) {
+      if (bounded && !node.isRootNode() && CombineLifting.isLiftable(node, pipeline.getCoderRegistry())) {
         translateLiftedCombine(node);
         return CompositeBehavior.DO_NOT_ENTER_TRANSFORM;
       }
@@ -371,38 +370,6 @@ public final class PipelineTranslator {
 
   // ---- combiner lifting -----------------------------------------------------------------------
 
-  private boolean isLiftableCombine(TransformHierarchy.Node node) {
-    if (!(node.getTransform() instanceof Combine.PerKey<?, ?, ?> perKey)
-        || !perKey.getSideInputs().isEmpty()
-        || !(perKey.getFn() instanceof Combine.CombineFn)) {
-      return false;
-    }
-    PCollection<?> input = onlyInput(node);
-    WindowingStrategy<?, ?> strategy = input.getWindowingStrategy();
-    return input.getCoder() instanceof KvCoder
-        && strategy.getWindowFn().isNonMerging()
-        && strategy.getTrigger() instanceof DefaultTrigger
-        && accumulatorCoder(node) != null;
-  }
-
-  /**
-   * The coder of the accumulators a lifted {@code Combine.perKey} shuffles, or null if the
-   * CombineFn cannot provide one (then the Combine is not lifted: its expansion runs instead).
-   */
-  @SuppressWarnings("unchecked")
-  private Coder<?> accumulatorCoder(TransformHierarchy.Node node) {
-    Combine.CombineFn<Object, Object, Object> fn =
-        (Combine.CombineFn<Object, Object, Object>)
-            ((Combine.PerKey<?, ?, ?>) node.getTransform()).getFn();
-    KvCoder<?, ?> kvCoder = (KvCoder<?, ?>) onlyInput(node).getCoder();
-    try {
-      return fn.getAccumulatorCoder(
-          pipeline.getCoderRegistry(), (Coder<Object>) kvCoder.getValueCoder());
-    } catch (org.apache.beam.sdk.coders.CannotProvideCoderException e) {
-      return null;
-    }
-  }
-
   @SuppressWarnings("unchecked")
   private void translateLiftedCombine(TransformHierarchy.Node node) {
     Combine.PerKey<?, ?, ?> perKey = (Combine.PerKey<?, ?, ?>) node.getTransform();
@@ -415,7 +382,9 @@ public final class PipelineTranslator {
         newExchange(
             node.getFullName() + ".accumulators",
             kvCoder.getKeyCoder(),
-            KvCoder.of(kvCoder.getKeyCoder(), accumulatorCoder(node)),
+            KvCoder.of(
+                kvCoder.getKeyCoder(),
+                CombineLifting.accumulatorCoder(node, pipeline.getCoderRegistry())),
             input.getWindowingStrategy());
     OperatorSpec partial =
         new OperatorSpec.PartialCombine(
