@@ -22,7 +22,8 @@ import java.util.Map;
  *     {@code -inf}/{@code +inf})
  * @param stateKeys keys with state or timers, over all keyed stages and partitions
  * @param stateCells non-empty state cells
- * @param stateBytes bytes of this epoch's state snapshot (0 when not checkpointed)
+ * @param stateBytes bytes of heap state this epoch's checkpoint wrote: a delta of the keys it used,
+ *     or the whole state as a new base (0 when not checkpointed)
  * @param lateRowsDropped elements dropped as late in this epoch (Beam's {@code
  *     droppedDueToLateness} and {@code StatefulParDoDropped} counters)
  * @param backlogBytes bytes the sources report as not yet read, -1 if a source does not know

@@ -144,7 +144,11 @@ public final class PrometheusExport implements MultiCollector {
     }
     gauge(out, "beamline_state_keys", "Keys with state or timers", p.stateKeys());
     gauge(out, "beamline_state_cells", "Non-empty state cells (state rows)", p.stateCells());
-    gauge(out, "beamline_state_bytes", "Size of the last state snapshot", p.stateBytes());
+    gauge(
+        out,
+        "beamline_state_bytes",
+        "Heap state bytes the last checkpoint wrote (a delta or a base)",
+        p.stateBytes());
     if (p.backlogBytes() >= 0) {
       gauge(out, "beamline_backlog_bytes", "Bytes the sources report as not yet read", p.backlogBytes());
     }

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.beamline.runners.microbatch.testing.CrashTestPipeline;
+import io.beamline.sdk.internal.checkpoint.CheckpointFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -84,6 +85,7 @@ public class CrashRecoveryIT {
     assertThat(kills, greaterThanOrEqualTo(20));
     Set<String> actual = lines(crashed.resolve("out"));
     assertEquals(missingAndExtra(expected, actual), expected, actual);
+    assertChainsWereWritten(crashed.resolve("checkpoint"));
     System.out.printf(
         "crash test: %d kills, %d lines, %d duplicate lines from replayed epochs%n",
         kills, actual.size(), allLines(crashed.resolve("out")).size() - actual.size());
@@ -104,6 +106,26 @@ public class CrashRecoveryIT {
         "skipping uncommitted epochs must lose input",
         CrashTestPipeline.expectedLines(RECORDS),
         lines(crashed.resolve("out")));
+  }
+
+  /**
+   * The state the restarts restored was incremental: some commits name a chain of deltas, and some
+   * bases outgrew the commit file (state/N/heap).
+   */
+  private static void assertChainsWereWritten(Path checkpoint) throws IOException {
+    int withDeltas = 0;
+    try (Stream<Path> commits = Files.list(checkpoint.resolve("commits"))) {
+      for (Path commit : commits.filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
+        String json = new String(CheckpointFiles.read(commit), StandardCharsets.UTF_8);
+        withDeltas += json.contains("\"deltaEpochs\"") ? 1 : 0;
+      }
+    }
+    long bases;
+    try (Stream<Path> state = Files.list(checkpoint.resolve("state"))) {
+      bases = state.filter(dir -> Files.exists(dir.resolve("heap"))).count();
+    }
+    assertThat(withDeltas, greaterThanOrEqualTo(1));
+    assertThat(bases, greaterThanOrEqualTo(1L));
   }
 
   private Process child(Path dir, boolean replay, String crashPoint) throws IOException {

@@ -11,18 +11,31 @@ import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
  * Writes an epoch into the checkpoint directory, in the order of the protocol: {@code offsets/N}
  * before the epoch is processed ({@link #logOffsets}); after it, the state snapshot ({@link
- * #snapshot}: heap state inlined in the commit up to {@value #INLINE_STATE_BYTES} bytes, else
- * {@code state/N/heap} when it changed; RocksDB as a checkpoint in {@code state/N/rocksdb}); then
- * {@code commits/N} with the clocks and watermarks ({@link #commit}), and retention ({@link
- * #purge}).
+ * #snapshot}); then {@code commits/N} with the clocks and watermarks ({@link #commit}), and
+ * retention ({@link #purge}).
+ *
+ * <p>Heap state is written incrementally, as a chain: a <em>base</em> (the whole state: inline in
+ * {@code commits/B} up to {@value #INLINE_STATE_BYTES} bytes, else {@code state/B/heap}, not
+ * written again when it did not change) and, for each later epoch, a <em>delta</em> with only the
+ * keys that epoch used ({@link StateSnapshots#writeDelta}: inline in {@code commits/N} when small,
+ * else {@code state/N/heap-delta}). {@code commits/N} names the base ({@code stateEpoch} or
+ * {@code heapState}) and the chain's deltas ({@code deltaEpochs}). A new base is written when the
+ * chain has {@link #maxChain} epochs or its deltas would hold more keys than the base (decided
+ * from the counts of used keys, before encoding anything): recovery reads the base plus at most
+ * {@code min(10, minEpochsToRetain) - 1} deltas holding at most as many keys as the base, and
+ * every file of the chain is inside the retained epochs. RocksDB state is a
+ * checkpoint in {@code state/N/rocksdb} every epoch (incremental by construction: its SST files
+ * are hard links).
  *
  * <p>Threading: driver thread only.
  */
@@ -35,15 +48,30 @@ final class EpochCommitter {
 
   static final String ROCKSDB = "rocksdb";
 
+  /** The name of a delta's file in {@code state/N}. */
+  static final String HEAP_DELTA = "heap-delta";
+
+  /** At most this many epochs per chain (base and deltas), fewer if retention keeps fewer. */
+  static final int MAX_CHAIN = 10;
+
   private final CheckpointLog log;
   private final CheckpointSettings settings;
   private final StateSnapshots snapshots;
   private final @Nullable RocksDbStore rocksDb;
-  /** The last heap state written, and the epoch whose state directory holds it (-1: inline). */
-  private byte[] lastHeapState;
+  /** Epochs per chain: {@value #MAX_CHAIN}, or fewer to stay inside the retained epochs. */
+  private final int maxChain;
+  /** The last base written (null: none, the next snapshot writes one), and where it lives. */
+  private byte @Nullable [] lastHeapState;
   private long lastHeapStateEpoch = -1;
-  /** This epoch's heap state if it goes inline into its commit, else null. */
-  private byte @Nullable [] inlineHeap;
+  /** The base inline in the commit that wrote it: this epoch's, or null if in a state file. */
+  private byte @Nullable [] inlineBase;
+  /** Keys in the last base. */
+  private long baseKeys;
+  /** The epochs of the chain's deltas since the base, and the keys they hold in all. */
+  private final List<Long> deltaEpochs = new ArrayList<>();
+  private long deltaKeys;
+  /** This epoch's delta if it goes inline into its commit, else null. */
+  private byte @Nullable [] inlineDelta;
 
   EpochCommitter(
       CheckpointLog log,
@@ -54,6 +82,7 @@ final class EpochCommitter {
     this.settings = settings;
     this.snapshots = snapshots;
     this.rocksDb = rocksDb;
+    this.maxChain = Math.min(MAX_CHAIN, Math.max(1, settings.minEpochsToRetain()));
   }
 
   CheckpointLog log() {
@@ -66,29 +95,56 @@ final class EpochCommitter {
   }
 
   /**
-   * Snapshots the run's state for epoch {@code epoch}.
+   * Snapshots the run's state for epoch {@code epoch}: a delta of the keys it used, or a new base.
    *
-   * @return bytes of the heap snapshot
+   * @return bytes of heap state written for this epoch (the delta, or the base)
    * @throws IllegalStateException if some state cannot be encoded, naming the stage
    */
   long snapshot(long epoch) throws Exception {
-    byte[] heap = snapshots.write();
-    inlineHeap = null;
-    if (rocksDb == null && heap.length <= INLINE_STATE_BYTES) {
-      inlineHeap = heap; // small: goes into commits/N, no state file (two fsyncs fewer)
-      lastHeapState = heap;
-      lastHeapStateEpoch = -1;
-    } else if (lastHeapStateEpoch < 0 || !Arrays.equals(heap, lastHeapState)) {
-      log.writeState(epoch, StateSnapshots.HEAP, heap);
-      lastHeapState = heap;
-      lastHeapStateEpoch = epoch;
-    }
+    long written = writeHeap(epoch);
     if (rocksDb != null) {
       Path target = log.stateDir(epoch).resolve(ROCKSDB);
       if (Files.exists(target)) { // left by an attempt of this epoch before a crash
         MoreFiles.deleteRecursively(target, RecursiveDeleteOption.ALLOW_INSECURE);
       }
       rocksDb.checkpoint(target);
+    }
+    return written;
+  }
+
+  private long writeHeap(long epoch) throws Exception {
+    inlineDelta = null;
+    long dirtyKeys = snapshots.keys(true);
+    if (lastHeapState != null
+        && deltaEpochs.size() + 1 < maxChain
+        && deltaKeys + dirtyKeys <= Math.max(baseKeys, 1)) {
+      byte[] delta = snapshots.writeDelta();
+      if (delta.length <= INLINE_STATE_BYTES) {
+        inlineDelta = delta;
+      } else {
+        log.writeState(epoch, HEAP_DELTA, delta);
+      }
+      deltaEpochs.add(epoch);
+      deltaKeys += dirtyKeys;
+      return delta.length;
+    }
+    // no chain yet, the chain is full, or the deltas would hold more keys than the base
+    byte[] heap = snapshots.write();
+    boolean unchanged =
+        inlineBase == null && lastHeapStateEpoch >= 0 && Arrays.equals(heap, lastHeapState);
+    deltaEpochs.clear();
+    deltaKeys = 0;
+    baseKeys = snapshots.keys(false);
+    lastHeapState = heap;
+    if (unchanged) {
+      inlineBase = null; // the base in state/M/heap still holds it
+    } else if (rocksDb == null && heap.length <= INLINE_STATE_BYTES) {
+      inlineBase = heap; // small: goes into commits/N, no state file (two fsyncs fewer)
+      lastHeapStateEpoch = epoch;
+    } else {
+      log.writeState(epoch, StateSnapshots.HEAP, heap);
+      inlineBase = null;
+      lastHeapStateEpoch = epoch;
     }
     return heap.length;
   }
@@ -104,10 +160,17 @@ final class EpochCommitter {
     commit.put("epoch", epoch);
     commit.put("watermark", lowWatermark.getMillis());
     commit.put("stateBackend", settings.stateBackend().name());
-    if (inlineHeap != null) {
-      commit.put("heapState", Base64.getEncoder().encodeToString(inlineHeap));
+    if (inlineBase != null && deltaEpochs.isEmpty()) {
+      commit.put("heapState", Base64.getEncoder().encodeToString(inlineBase));
     } else {
-      commit.put("stateEpoch", lastHeapStateEpoch);
+      commit.put("stateEpoch", lastHeapStateEpoch); // inline in commits/M or in state/M/heap
+    }
+    if (!deltaEpochs.isEmpty()) {
+      ArrayNode deltas = commit.putArray("deltaEpochs");
+      deltaEpochs.forEach(deltas::add);
+    }
+    if (inlineDelta != null) {
+      commit.put("heapDelta", Base64.getEncoder().encodeToString(inlineDelta));
     }
     commit.put("processingTime", time.processingTime().getMillis());
     commit.put("jumpToEndOfTime", time.jumpToEndOfTime());
@@ -115,17 +178,25 @@ final class EpochCommitter {
     for (long w : time.watermarks()) {
       watermarks.add(w);
     }
-    log.writeCommit(epoch, commit, inlineHeap != null);
+    log.writeCommit(epoch, commit, inlineDelta != null || (inlineBase != null && deltaEpochs.isEmpty()));
   }
 
-  /** Deletes what retention no longer keeps (never the live heap state). */
+  /** Deletes what retention no longer keeps (never the base of the chain). */
   void purge(long epoch) throws Exception {
-    log.purge(epoch, settings.minEpochsToRetain(), lastHeapStateEpoch);
+    log.purge(epoch, settings.minEpochsToRetain(), inlineBase == null ? lastHeapStateEpoch : -1);
   }
 
-  /** After a restart: the heap state the last commit points at, and where it lives. */
-  void restoredHeapState(byte[] state, long stateEpoch) {
-    lastHeapState = state;
+  /**
+   * After a restart from a commit whose heap state is {@code base} in {@code state/stateEpoch/heap}
+   * ({@code stateEpoch} -1: inline) with {@code deltas} applied on it: the next snapshot writes a
+   * new base unless there were no deltas and the state did not change.
+   */
+  void restoredHeapState(byte[] base, long stateEpoch, int deltas) {
+    deltaEpochs.clear();
+    deltaKeys = 0;
+    baseKeys = snapshots.keys(false);
+    inlineBase = null;
+    lastHeapState = deltas == 0 && stateEpoch >= 0 ? base : null;
     lastHeapStateEpoch = stateEpoch;
   }
 }

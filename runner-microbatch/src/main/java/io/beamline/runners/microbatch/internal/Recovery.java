@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Restarting a run from its checkpoint directory: the state of the last committed epoch C
- * (RocksDB from {@code state/C/rocksdb}, heap state from {@code commits/C} or the {@code state/M}
- * it points at, clocks and stage watermarks), every source positioned after {@code offsets/C},
+ * (RocksDB from {@code state/C/rocksdb}, heap state from the base and deltas {@code commits/C}
+ * names, clocks and stage watermarks), every source positioned after {@code offsets/C},
  * and, if {@code offsets/C+1} exists, epoch C+1 replayed over exactly those offsets and the
  * processing time logged with them. A changed state backend, a missing snapshot or a replay with
  * another parallelism where shards matter are reported as {@link CheckpointException}s.
@@ -92,16 +92,7 @@ final class Recovery {
       long c = committed.getAsLong();
       ObjectNode commit = log.readCommit(c);
       checkBackend(log, c, commit, settings);
-      byte[] heapState;
-      if (commit.has("heapState")) {
-        heapState = Base64.getDecoder().decode(commit.path("heapState").asText());
-        committer.restoredHeapState(heapState, -1);
-      } else {
-        long stateEpoch = commit.path("stateEpoch").asLong(c);
-        heapState = log.readState(stateEpoch, StateSnapshots.HEAP);
-        committer.restoredHeapState(heapState, stateEpoch);
-      }
-      snapshots.restore(heapState);
+      restoreHeapState(committer, snapshots, log, c, commit);
       JsonNode watermarks = commit.path("watermarks");
       long[] stageWatermarks = new long[watermarks.size()];
       for (int i = 0; i < stageWatermarks.length; i++) {
@@ -143,6 +134,38 @@ final class Recovery {
     }
     LOG.info("Replaying epoch {} over its logged offsets", epoch);
     return new Start(epoch, logged, jumpToEndOfTime);
+  }
+
+  /**
+   * Restores the heap state {@code commits/C} names: its base (inline in {@code commits/B} or in
+   * {@code state/B/heap}), then each delta of the chain in order (inline in {@code commits/M} or in
+   * {@code state/M/heap-delta}).
+   */
+  private static void restoreHeapState(
+      EpochCommitter committer, StateSnapshots snapshots, CheckpointLog log, long c, ObjectNode commit)
+      throws Exception {
+    long stateEpoch = commit.has("heapState") ? c : commit.path("stateEpoch").asLong(c);
+    // a base in a state file may be older than the retained commits (kept while unchanged)
+    ObjectNode baseCommit =
+        stateEpoch == c || Files.exists(log.stateDir(stateEpoch).resolve(StateSnapshots.HEAP))
+            ? commit
+            : log.readCommit(stateEpoch);
+    boolean inline = baseCommit.has("heapState");
+    byte[] base =
+        inline
+            ? Base64.getDecoder().decode(baseCommit.path("heapState").asText())
+            : log.readState(stateEpoch, StateSnapshots.HEAP);
+    snapshots.restore(base);
+    JsonNode deltas = commit.path("deltaEpochs");
+    for (JsonNode d : deltas) {
+      long m = d.asLong();
+      ObjectNode deltaCommit = m == c ? commit : log.readCommit(m);
+      snapshots.applyDelta(
+          deltaCommit.has("heapDelta")
+              ? Base64.getDecoder().decode(deltaCommit.path("heapDelta").asText())
+              : log.readState(m, EpochCommitter.HEAP_DELTA));
+    }
+    committer.restoredHeapState(base, inline ? -1 : stateEpoch, deltas.size());
   }
 
   private static void checkBackend(

@@ -43,7 +43,11 @@ import org.joda.time.Duration;
  * function of the input alone, whatever the epochs; a replayed epoch writes the same lines again.
  */
 public final class CrashTestPipeline {
-  public static final int KEYS = 4;
+  /**
+   * Enough keys that the running totals outgrow an inline snapshot (16 KiB): restarts then read
+   * state files and chains of deltas.
+   */
+  public static final int KEYS = 1000;
 
   /** The job's own options. */
   public interface Options extends MicroBatchPipelineOptions {

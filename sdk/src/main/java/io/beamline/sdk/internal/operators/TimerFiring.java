@@ -40,7 +40,13 @@ final class TimerFiring {
       }
       current.set(keyState);
       KeyedTimers.setOutputWatermark(keyState.timers(), store.outputWatermark());
-      count += KeyedTimers.fire(keyState.timers(), watermark, processingTime, oneAtATime, t -> firing.fire(keyState, t));
+      int fired =
+          KeyedTimers.fire(
+              keyState.timers(), watermark, processingTime, oneAtATime, t -> firing.fire(keyState, t));
+      if (fired > 0) {
+        store.markUsed(keyState); // its timers and state changed: the next delta writes it
+      }
+      count += fired;
     }
     Instant hold = store.earliestHold();
     store.outputReached(hold.isBefore(watermark) ? hold : watermark);

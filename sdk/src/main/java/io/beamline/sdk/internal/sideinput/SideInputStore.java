@@ -112,6 +112,15 @@ public final class SideInputStore {
     }
   }
 
+  /** Forgets the contents and watermarks of {@code views} (before reading them whole again). */
+  public synchronized void clear(java.util.Collection<PCollectionView<?>> views) {
+    for (PCollectionView<?> view : views) {
+      written.remove(view);
+      watermarks.remove(view);
+    }
+    version++;
+  }
+
   /** Reads what {@link #snapshot} wrote for the same {@code views} into this empty store. */
   public synchronized void restore(DataInputStream in, Map<PCollectionView<?>, PCollection<?>> views)
       throws IOException {

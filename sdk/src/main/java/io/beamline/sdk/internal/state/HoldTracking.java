@@ -103,7 +103,11 @@ public final class HoldTracking {
 
     /** Reads cells written by {@link #snapshot} into this fresh instance. */
     void restore(DataInputStream in) throws IOException {
-      int count = in.readInt();
+      restore(in, in.readInt());
+    }
+
+    /** Reads {@code count} cells written by {@link #snapshot}, whose count was already read. */
+    void restore(DataInputStream in, int count) throws IOException {
       for (int i = 0; i < count; i++) {
         String namespaceKey = in.readUTF();
         String tagId = in.readUTF();

@@ -2,21 +2,21 @@ package io.beamline.sdk.internal.state;
 
 import io.beamline.sdk.internal.exchange.ByteKey;
 import io.beamline.sdk.internal.exchange.Partitioning;
-
+import io.beamline.sdk.internal.time.KeyedTimers;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import io.beamline.sdk.internal.state.RocksDbStore;
-import java.nio.ByteBuffer;
+import java.util.Set;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
-import io.beamline.sdk.internal.time.KeyedTimers;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -76,6 +76,8 @@ public final class KeyedStateStore {
   }
 
   private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
+  /** Keys used (read, written, fired) since the last snapshot: what a delta snapshot writes. */
+  private final Set<ByteKey> dirty = new HashSet<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   /** The partition's output watermark: the input watermark held by the holds, last computed. */
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -139,6 +141,7 @@ public final class KeyedStateStore {
    * seen in a later epoch does not see time go back.
    */
   public KeyState get(ByteKey encodedKey, Object key) {
+    dirty.add(encodedKey);
     KeyState keyState = keys.get(encodedKey);
     if (keyState == null) {
       keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
@@ -185,6 +188,11 @@ public final class KeyedStateStore {
       }
     }
     return earliest;
+  }
+
+  /** Records that {@code keyState} was used without {@link #get} (its timers fired). */
+  public void markUsed(KeyState keyState) {
+    dirty.add(keyState.encodedKey);
   }
 
   /** The input watermark the partition's keys have reached. */
@@ -234,6 +242,11 @@ public final class KeyedStateStore {
     return keys.size();
   }
 
+  /** Number of keys used since the last snapshot or delta: the keys a delta would write. */
+  public int dirtyCount() {
+    return dirty.size();
+  }
+
   /**
    * Number of non-empty state cells over all keys of a heap store, for progress reports; 0 for a
    * RocksDB store (see {@link RocksDbStore#approximateCellCount}).
@@ -253,26 +266,53 @@ public final class KeyedStateStore {
    * Writes the state and pending timers of every key that has any, and the watermark reached.
    * Keys are encoded with {@code keyCoder}, timers with Beam's {@code TimerDataCoderV2} over
    * {@code windowCoder}, heap state cells by {@link StateCells} (a RocksDB store writes no cells:
-   * they are in the RocksDB checkpoint).
+   * they are in the RocksDB checkpoint). Starts a new delta ({@link #snapshotDelta}).
    *
    * @throws IOException if a coder fails
    */
-  @SuppressWarnings("unchecked")
   public void snapshot(
       DataOutputStream out, Coder<?> keyCoder, Coder<? extends BoundedWindow> windowCoder)
       throws IOException {
-    Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
-    List<KeyState> live = new ArrayList<>();
+    List<ByteKey> live = new ArrayList<>();
     for (KeyState keyState : keys.values()) {
-      if (!keyState.timers.pending().isEmpty()
-          || (rocksDb == null && !keyState.heap().isEmpty())) {
-        live.add(keyState);
+      if (!isEmpty(keyState)) {
+        live.add(keyState.encodedKey);
       }
     }
+    write(out, live, windowCoder);
+  }
+
+  /**
+   * Writes, in the format of {@link #snapshot}, only the keys used since the last snapshot or
+   * delta — their whole state as it is now, or no state at all for a key that is gone or empty —
+   * and the watermark reached: applied after the snapshot before it ({@link #applyDelta}), it gives
+   * the state as it is now. Cost is proportional to the keys an epoch touched, not to all keys.
+   *
+   * @throws IOException if a coder fails
+   */
+  public void snapshotDelta(DataOutputStream out, Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    write(out, new ArrayList<>(dirty), windowCoder);
+  }
+
+  private boolean isEmpty(KeyState keyState) {
+    return keyState.timers.pending().isEmpty() && (rocksDb != null || keyState.heap().isEmpty());
+  }
+
+  private void write(
+      DataOutputStream out, List<ByteKey> written, Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
     out.writeLong(watermark.getMillis());
-    out.writeInt(live.size());
-    for (KeyState keyState : live) {
-      writeBytes(out, keyState.encodedKey.bytes());
+    out.writeInt(written.size());
+    for (ByteKey encodedKey : written) {
+      KeyState keyState = keys.get(encodedKey);
+      writeBytes(out, encodedKey.bytes());
+      if (keyState == null || isEmpty(keyState)) {
+        out.writeInt(0);
+        out.writeInt(0);
+        continue;
+      }
       if (rocksDb == null) {
         keyState.heap().snapshot(out);
       } else {
@@ -283,6 +323,7 @@ public final class KeyedStateStore {
         writeBytes(out, CoderUtils.encodeToByteArray(timerCoder, timer));
       }
     }
+    dirty.clear();
   }
 
   /**
@@ -292,12 +333,37 @@ public final class KeyedStateStore {
    *
    * @throws IOException if the snapshot does not decode with these coders
    */
-  @SuppressWarnings("unchecked")
   public static void restore(
       DataInputStream in,
       KeyedStateStore[] stores,
       Coder<?> keyCoder,
       Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    read(in, stores, keyCoder, windowCoder, false);
+  }
+
+  /**
+   * Applies a delta written by {@link #snapshotDelta} to {@code stores} restored from the snapshot
+   * before it: each key in the delta is replaced by its state in the delta (removed if it has none).
+   *
+   * @throws IOException if the delta does not decode with these coders
+   */
+  public static void applyDelta(
+      DataInputStream in,
+      KeyedStateStore[] stores,
+      Coder<?> keyCoder,
+      Coder<? extends BoundedWindow> windowCoder)
+      throws IOException {
+    read(in, stores, keyCoder, windowCoder, true);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void read(
+      DataInputStream in,
+      KeyedStateStore[] stores,
+      Coder<?> keyCoder,
+      Coder<? extends BoundedWindow> windowCoder,
+      boolean replace)
       throws IOException {
     Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
     Instant reached = new Instant(in.readLong());
@@ -308,18 +374,52 @@ public final class KeyedStateStore {
     for (int i = 0; i < count; i++) {
       byte[] keyBytes = readBytes(in);
       ByteKey encodedKey = new ByteKey(keyBytes);
-      Object key = CoderUtils.decodeFromByteArray((Coder<Object>) keyCoder, keyBytes);
-      KeyState keyState =
-          stores[Partitioning.partitionOf(encodedKey, stores.length)].get(encodedKey, key);
-      if (keyState.state instanceof HoldTracking.StateInternals heap) {
-        heap.restore(in);
-      } else if (in.readInt() != 0) {
+      KeyedStateStore store = stores[Partitioning.partitionOf(encodedKey, stores.length)];
+      if (replace) {
+        store.keys.remove(encodedKey);
+      }
+      int cells = in.readInt();
+      if (cells == 0) {
+        int timers = in.readInt();
+        if (timers == 0) {
+          continue; // a key with nothing: gone
+        }
+        readKey(in, store, encodedKey, keyBytes, keyCoder, 0, timers, timerCoder);
+      } else {
+        readKey(in, store, encodedKey, keyBytes, keyCoder, cells, -1, timerCoder);
+      }
+    }
+    for (KeyedStateStore store : stores) {
+      store.dirty.clear(); // restored state is what the checkpoint has: nothing to write again
+    }
+  }
+
+  /**
+   * Reads one key's record whose cell count ({@code cells}) was already read, and whose timer
+   * count too if {@code timers} is not -1.
+   */
+  @SuppressWarnings("unchecked")
+  private static void readKey(
+      DataInputStream in,
+      KeyedStateStore store,
+      ByteKey encodedKey,
+      byte[] keyBytes,
+      Coder<?> keyCoder,
+      int cells,
+      int timers,
+      Coder<TimerData> timerCoder)
+      throws IOException {
+    Object key = CoderUtils.decodeFromByteArray((Coder<Object>) keyCoder, keyBytes);
+    KeyState keyState = store.get(encodedKey, key);
+    if (cells > 0) {
+      if (!(keyState.state instanceof HoldTracking.StateInternals heap)) {
         throw new IOException("The snapshot has heap state cells but the store is RocksDB");
       }
-      int timers = in.readInt();
-      for (int t = 0; t < timers; t++) {
-        keyState.timers.setTimer(CoderUtils.decodeFromByteArray(timerCoder, readBytes(in)));
-      }
+      heap.restore(in, cells);
+    }
+    int timerCount = timers >= 0 ? timers : in.readInt();
+    for (int t = 0; t < timerCount; t++) {
+      keyState.timers.setTimer(CoderUtils.decodeFromByteArray(timerCoder, readBytes(in)));
     }
   }
 

@@ -38,6 +38,8 @@ import org.joda.time.Instant;
 public final class StateSnapshots {
   public static final String HEAP = "heap";
   private static final int VERSION = 2;
+  /** A delta: keyed stores hold only the keys used since the last snapshot or delta. */
+  private static final int DELTA_VERSION = 3;
 
   /**
    * The run's clocks, written to {@code commits/N}.
@@ -107,9 +109,40 @@ public final class StateSnapshots {
    *     stage
    */
   public byte[] write() throws IOException {
+    return write(false);
+  }
+
+  /**
+   * Keys in all keyed stores: with {@code dirtyOnly}, those used since the last {@link #write} or
+   * {@link #writeDelta} (what a delta would hold), else all keys held.
+   */
+  public long keys(boolean dirtyOnly) {
+    long keys = 0;
+    for (KeyedStateStore[] stores : keyedState.values()) {
+      for (KeyedStateStore store : stores) {
+        keys += dirtyOnly ? store.dirtyCount() : store.size();
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Encodes what changed since the last {@link #write} or {@link #writeDelta}: the keys every
+   * keyed store used since then ({@link KeyedStateStore#snapshotDelta}), and held-back elements
+   * and side-input views whole (they are small). {@link #applyDelta} after {@link #restore} of the
+   * snapshot before it gives the run's state now.
+   *
+   * @throws IllegalStateException if some state cannot be encoded (its coder fails), naming the
+   *     stage
+   */
+  public byte[] writeDelta() throws IOException {
+    return write(true);
+  }
+
+  private byte[] write(boolean delta) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
-    out.writeInt(VERSION);
+    out.writeInt(delta ? DELTA_VERSION : VERSION);
     for (Stage stage : plan.stages()) {
       KeyedStateStore[] stores = keyedState.get(stage);
       out.writeBoolean(stores != null);
@@ -118,7 +151,11 @@ public final class StateSnapshots {
         out.writeInt(stores.length);
         for (KeyedStateStore store : stores) {
           try {
-            store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
+            if (delta) {
+              store.snapshotDelta(out, exchange.windowCoder());
+            } else {
+              store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
+            }
           } catch (RuntimeException e) {
             throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
           }
@@ -141,10 +178,25 @@ public final class StateSnapshots {
    * @throws IOException if the snapshot does not decode
    */
   public void restore(byte[] snapshot) throws IOException {
+    read(snapshot, false);
+  }
+
+  /**
+   * Applies a delta written by {@link #writeDelta} to the run's state restored from the snapshot
+   * (and deltas) before it.
+   *
+   * @throws IOException if the delta does not decode
+   */
+  public void applyDelta(byte[] delta) throws IOException {
+    read(delta, true);
+  }
+
+  private void read(byte[] snapshot, boolean delta) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
     int version = in.readInt();
-    if (version != VERSION) {
-      throw new IOException("Snapshot format version " + version + ", expected " + VERSION);
+    int expected = delta ? DELTA_VERSION : VERSION;
+    if (version != expected) {
+      throw new IOException("Snapshot format version " + version + ", expected " + expected);
     }
     for (Stage stage : plan.stages()) {
       if (in.readBoolean()) {
@@ -152,12 +204,23 @@ public final class StateSnapshots {
         KeyedStateStore[] stores = storesOf.apply(stage);
         int written = in.readInt(); // the parallelism may have changed: keys are routed anew
         for (int p = 0; p < written; p++) {
-          KeyedStateStore.restore(in, stores, exchange.keyCoder(), exchange.windowCoder());
+          if (delta) {
+            KeyedStateStore.applyDelta(in, stores, exchange.keyCoder(), exchange.windowCoder());
+          } else {
+            KeyedStateStore.restore(in, stores, exchange.keyCoder(), exchange.windowCoder());
+          }
         }
       }
       if (in.readBoolean()) {
-        readPushedBack(in, stage, pushbackOf.apply(stage));
+        List<List<WindowedValue<?>>> buffers = pushbackOf.apply(stage);
+        if (delta) {
+          buffers.forEach(List::clear); // written whole: replaces what was there
+        }
+        readPushedBack(in, stage, buffers);
       }
+    }
+    if (delta) {
+      sideInputs.clear(views().keySet()); // written whole: replaces what was there
     }
     sideInputs.restore(in, views());
   }

@@ -26,18 +26,18 @@ public class GroupByKeyOperatorTest {
   private static final KvCoder<String, Long> INPUT =
       KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
 
-  private static OperatorHarness harness(WindowingStrategy<?, ?> windowing, boolean restore)
+  private static OperatorHarness harness(WindowingStrategy<?, ?> windowing, OperatorHarness.Restore restore)
       throws Exception {
     return OperatorHarness.of(INPUT, GroupByKey.<String, Long>create())
         .windowing(windowing)
-        .restoreAfterEveryInput(restore)
+        .restore(restore)
         .build();
   }
 
   @Test
   public void aWindowFiresTheMomentTheWatermarkPassesItAndHoldsTheOutputWatermarkUntilThen()
       throws Exception {
-    for (boolean restore : new boolean[] {false, true}) {
+    for (OperatorHarness.Restore restore : OperatorHarness.Restore.values()) {
       try (OperatorHarness h =
           harness(WindowingStrategy.of(FixedWindows.of(Duration.millis(10))), restore)) {
         h.element(KV.of("a", 1L), new Instant(1)).element(KV.of("a", 2L), new Instant(8));
@@ -53,14 +53,14 @@ public class GroupByKeyOperatorTest {
         h.watermark(new Instant(30));
         assertEquals(List.of(KV.of("b", List.of(5L))), asLists(h.takeValues()));
         assertEquals(new Instant(30), h.outputWatermark());
-        assertEquals(restore ? 6 : 0, h.restores());
+        assertEquals(restore != OperatorHarness.Restore.NEVER ? 6 : 0, h.restores());
       }
     }
   }
 
   @Test
   public void aLateElementIsDroppedWithoutAllowedLateness() throws Exception {
-    for (boolean restore : new boolean[] {false, true}) {
+    for (OperatorHarness.Restore restore : OperatorHarness.Restore.values()) {
       try (OperatorHarness h =
           harness(WindowingStrategy.of(FixedWindows.of(Duration.millis(10))), restore)) {
         h.element(KV.of("a", 1L), new Instant(1)).watermark(new Instant(20));
@@ -79,7 +79,7 @@ public class GroupByKeyOperatorTest {
                 AfterWatermark.pastEndOfWindow().withLateFirings(AfterPane.elementCountAtLeast(1)))
             .withAllowedLateness(Duration.millis(100))
             .withMode(WindowingStrategy.AccumulationMode.DISCARDING_FIRED_PANES);
-    for (boolean restore : new boolean[] {false, true}) {
+    for (OperatorHarness.Restore restore : OperatorHarness.Restore.values()) {
       try (OperatorHarness h = harness(sessions, restore)) {
         h.element(KV.of("a", 1L), new Instant(0)).watermark(new Instant(20));
         assertEquals(

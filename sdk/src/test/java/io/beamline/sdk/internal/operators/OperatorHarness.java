@@ -54,7 +54,9 @@ import org.joda.time.Instant;
  * exchanges it writes. With {@link Builder#restoreAfterEveryInput}, after every call the bundle
  * ends and the operator's state (keyed store and held-back elements) is snapshotted, the operator
  * closed, and a fresh one created and restored from the snapshot: a test run both ways must see
- * the same outputs.
+ * the same outputs. With {@link Restore#FROM_DELTAS}, the first snapshot is whole and every
+ * later one a delta of the keys used since ({@link KeyedStateStore#snapshotDelta}); each restore
+ * applies the first snapshot and then every delta in order, as recovery from a chain does.
  *
  * <p>Threading: single-threaded, like a task.
  */
@@ -66,6 +68,9 @@ public final class OperatorHarness implements AutoCloseable {
   private final ExchangeCodec inputCodec;
   private final WindowFn<Object, BoundedWindow> windowFn;
   private final boolean restoreAfterEveryInput;
+  private final boolean restoreFromDeltas;
+  private byte[] base;
+  private final List<byte[]> deltas = new ArrayList<>();
   private final TaskContext.Shared shared;
   private final Map<ExchangeSpec, List<WindowedValue<?>>> outputs = new LinkedHashMap<>();
   private final List<WindowedValue<?>> pushedBack = new ArrayList<>();
@@ -75,6 +80,16 @@ public final class OperatorHarness implements AutoCloseable {
   private Instant processingTime = new Instant(0);
   private int restores;
 
+  /** Whether and how the operator is snapshotted and restored after every input. */
+  public enum Restore {
+    /** One operator for the whole test. */
+    NEVER,
+    /** A whole snapshot, and a fresh operator restored from it. */
+    WHOLE,
+    /** A delta on the first snapshot, and a fresh operator restored from the chain. */
+    FROM_DELTAS
+  }
+
   /** Configures a harness. */
   public static final class Builder {
     private final Coder<?> inputCoder;
@@ -82,6 +97,7 @@ public final class OperatorHarness implements AutoCloseable {
     private WindowingStrategy<?, ?> windowing = WindowingStrategy.globalDefault();
     private boolean streaming = true;
     private boolean restoreAfterEveryInput;
+    private boolean restoreFromDeltas;
     private Predicate<String> stageRoot = name -> name.startsWith(UNDER_TEST);
 
     private Builder(
@@ -106,6 +122,13 @@ public final class OperatorHarness implements AutoCloseable {
     /** Snapshot and restore into a fresh operator after every input (default false). */
     public Builder restoreAfterEveryInput(boolean restore) {
       this.restoreAfterEveryInput = restore;
+      return this;
+    }
+
+    /** How to snapshot and restore after every input (default {@link Restore#NEVER}). */
+    public Builder restore(Restore restore) {
+      this.restoreAfterEveryInput = restore != Restore.NEVER;
+      this.restoreFromDeltas = restore == Restore.FROM_DELTAS;
       return this;
     }
 
@@ -172,6 +195,7 @@ public final class OperatorHarness implements AutoCloseable {
     this.inputCodec = new ExchangeCodec(input);
     this.windowFn = (WindowFn<Object, BoundedWindow>) builder.windowing.getWindowFn();
     this.restoreAfterEveryInput = builder.restoreAfterEveryInput;
+    this.restoreFromDeltas = builder.restoreFromDeltas;
     ExchangeWriter.Factory writers =
         (spec, producer, partition) -> {
           ExchangeCodec codec = new ExchangeCodec(spec);
@@ -261,7 +285,13 @@ public final class OperatorHarness implements AutoCloseable {
     finishBundle();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     if (input.isKeyed()) {
-      store.snapshot(new DataOutputStream(bytes), input.keyCoder(), input.windowCoder());
+      if (restoreFromDeltas && base != null) {
+        store.snapshotDelta(new DataOutputStream(bytes), input.windowCoder());
+        deltas.add(bytes.toByteArray());
+      } else {
+        store.snapshot(new DataOutputStream(bytes), input.keyCoder(), input.windowCoder());
+        base = bytes.toByteArray();
+      }
     }
     Instant output = store.outputWatermark();
     List<byte[]> heldBack = new ArrayList<>();
@@ -271,11 +301,19 @@ public final class OperatorHarness implements AutoCloseable {
     task.close();
     store = new KeyedStateStore();
     if (input.isKeyed()) {
+      KeyedStateStore[] restored = {store};
       KeyedStateStore.restore(
-          new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())),
-          new KeyedStateStore[] {store},
+          new DataInputStream(new ByteArrayInputStream(base)),
+          restored,
           input.keyCoder(),
           input.windowCoder());
+      for (byte[] delta : deltas) {
+        KeyedStateStore.applyDelta(
+            new DataInputStream(new ByteArrayInputStream(delta)),
+            restored,
+            input.keyCoder(),
+            input.windowCoder());
+      }
       store.outputReached(output);
     }
     pushedBack.clear();
