@@ -46,7 +46,28 @@ public class LauncherIT {
   private long startNanos;
 
   private Process start(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+    return start(List.of("bash", SCRIPT.toString()), args);
+  }
+
+  /**
+   * Starts the launcher as a terminal would, with SIGINT at its default disposition. A process
+   * started in the background by a non-interactive shell (a CI job, {@code nohup … &}) inherits
+   * SIGINT ignored, the JVM then installs no handler for it and Ctrl-C's signal would do nothing;
+   * no shell can undo that, so a Python one-liner restores the default and execs the launcher.
+   */
+  private Process startAsFromATerminal(String... args) throws IOException {
+    return start(
+        List.of(
+            "python3",
+            "-c",
+            "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+                + " os.execvp('bash', ['bash'] + sys.argv[1:])",
+            SCRIPT.toString()),
+        args);
+  }
+
+  private Process start(List<String> launcher, String... args) throws IOException {
+    List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of(args));
     outFile = tmp.newFile().toPath();
     errFile = tmp.newFile().toPath();
@@ -93,7 +114,8 @@ public class LauncherIT {
     assertUsageError(
         run("flights-batch", "--runner=SparkRunnr"),
         "unknown runner 'SparkRunnr'",
-        "runners on the class path: DirectRunner, MicroBatchRunner, TestMicroBatchRunner");
+        "runners on the class path: DirectRunner, FlinkRunner, MicroBatchRunner, TestFlinkRunner,"
+            + " TestMicroBatchRunner");
     assertUsageError(
         run("flights", "--runner=RealtimeRunner"),
         "unknown runner 'RealtimeRunner'",
@@ -166,7 +188,7 @@ public class LauncherIT {
   @Test
   public void ctrlCStopsTheStreamingJobWithoutAStackTrace() throws Exception {
     Process p =
-        start(
+        startAsFromATerminal(
             "flights",
             "--speedup=50000",
             "--uiPort=0",
