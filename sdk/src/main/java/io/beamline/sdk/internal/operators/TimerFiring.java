@@ -35,7 +35,7 @@ final class TimerFiring {
     store.advancedTo(watermark);
     int count = 0;
     for (KeyedStateStore.KeyState keyState : store.all()) {
-      if (keyState.timers().pending().isEmpty()) {
+      if (!keyState.timers().mayFire(watermark, processingTime)) {
         continue; // its clocks catch up when the key is next used (KeyedStateStore.get)
       }
       current.set(keyState);

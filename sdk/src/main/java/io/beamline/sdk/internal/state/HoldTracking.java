@@ -17,6 +17,7 @@ import org.apache.beam.sdk.state.State;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.WatermarkHoldState;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -39,6 +40,11 @@ public final class HoldTracking {
     private final Map<String, Map<String, byte[]>> pending = new HashMap<>();
     /** Watermark holds among the pending cells. */
     private final Map<String, Instant> pendingHolds = new HashMap<>();
+    /**
+     * Whether a {@link WatermarkHoldState} was ever handed out: only then can a live cell hold, so
+     * {@link #earliestHold} of a key without holds (a stateful ParDo's value state) costs nothing.
+     */
+    private boolean holdsHandedOut;
 
     StateInternals(Object key) {
       super(key);
@@ -48,6 +54,9 @@ public final class HoldTracking {
     public <T extends State> T state(
         StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
       T state = super.state(namespace, address, c);
+      if (state instanceof WatermarkHoldState) {
+        holdsHandedOut = true;
+      }
       if (!pending.isEmpty()) {
         String namespaceKey = namespace.stringKey();
         Map<String, byte[]> cells = pending.get(namespaceKey);
@@ -157,6 +166,9 @@ public final class HoldTracking {
     /** The earliest watermark hold in any namespace, or +∞ if none. */
     Instant earliestHold() {
       Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+      if (!holdsHandedOut && pendingHolds.isEmpty()) {
+        return earliest;
+      }
       for (Instant held : pendingHolds.values()) {
         if (held.isBefore(earliest)) {
           earliest = held;
@@ -177,6 +189,17 @@ public final class HoldTracking {
   /** {@link InMemoryTimerInternals} that can report the earliest output timestamp it holds. */
   public static final class TimerInternals extends InMemoryTimerInternals {
     private final Map<String, TimerData> pending = new HashMap<>();
+    /**
+     * Summaries of {@link #pending}, asked for every key every time the watermark or the clock
+     * moves, so kept rather than recomputed: the earliest output timestamp, and the earliest
+     * event-time and processing-time (either processing domain) timestamps. Not {@code known}
+     * after a removal, recomputed when next asked.
+     */
+    private boolean known = true;
+
+    private Instant earliestOutput = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    private Instant earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    private Instant earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
 
     private static String id(StateNamespace namespace, String timerId, String timerFamilyId) {
       return namespace.stringKey() + '/' + timerId + '+' + timerFamilyId;
@@ -189,26 +212,72 @@ public final class HoldTracking {
     @Override
     public void setTimer(TimerData timerData) {
       super.setTimer(timerData);
-      pending.put(id(timerData), timerData);
+      TimerData replaced = pending.put(id(timerData), timerData);
+      if (replaced != null) {
+        known = false;
+      } else if (known) {
+        summarize(timerData);
+      }
+    }
+
+    private void removed(@Nullable TimerData timer) {
+      if (timer != null) {
+        known = false;
+      }
+    }
+
+    private void summarize(TimerData timer) {
+      if (timer.getOutputTimestamp().isBefore(earliestOutput)) {
+        earliestOutput = timer.getOutputTimestamp();
+      }
+      if (timer.getDomain() == TimeDomain.EVENT_TIME) {
+        if (timer.getTimestamp().isBefore(earliestEventTime)) {
+          earliestEventTime = timer.getTimestamp();
+        }
+      } else if (timer.getTimestamp().isBefore(earliestProcessingTime)) {
+        earliestProcessingTime = timer.getTimestamp();
+      }
+    }
+
+    private void ensureKnown() {
+      if (!known) {
+        earliestOutput = BoundedWindow.TIMESTAMP_MAX_VALUE;
+        earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
+        earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
+        for (TimerData timer : pending.values()) {
+          summarize(timer);
+        }
+        known = true;
+      }
+    }
+
+    /**
+     * Whether a pending timer could fire with the input watermark at {@code watermark} and
+     * processing time at {@code processingTime}: one is not after them. Cheap, so that an engine
+     * can skip keys whose timers are all in the future (a stateful ParDo's cleanup timers).
+     */
+    public boolean mayFire(Instant watermark, Instant processingTime) {
+      ensureKnown();
+      return !earliestEventTime.isAfter(watermark) || !earliestProcessingTime.isAfter(processingTime);
     }
 
     @Override
     public void deleteTimer(
         StateNamespace namespace, String timerId, String timerFamilyId, TimeDomain timeDomain) {
       super.deleteTimer(namespace, timerId, timerFamilyId, timeDomain);
-      pending.remove(id(namespace, timerId, timerFamilyId));
+      removed(pending.remove(id(namespace, timerId, timerFamilyId)));
     }
 
     @Override
     public void deleteTimer(StateNamespace namespace, String timerId, String timerFamilyId) {
       super.deleteTimer(namespace, timerId, timerFamilyId);
-      pending.remove(id(namespace, timerId, timerFamilyId));
+      removed(pending.remove(id(namespace, timerId, timerFamilyId)));
     }
 
     @Override
     public void deleteTimer(TimerData timer) {
       super.deleteTimer(timer);
-      pending.remove(id(timer));
+      removed(pending.remove(id(timer)));
     }
 
     @Override
@@ -228,7 +297,7 @@ public final class HoldTracking {
 
     private TimerData fired(TimerData timer) {
       if (timer != null) {
-        pending.remove(id(timer));
+        removed(pending.remove(id(timer)));
       }
       return timer;
     }
@@ -240,13 +309,8 @@ public final class HoldTracking {
 
     /** The earliest output timestamp of a pending timer, or +∞ if none. */
     public Instant earliestHold() {
-      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
-      for (TimerData timer : pending.values()) {
-        if (timer.getOutputTimestamp().isBefore(earliest)) {
-          earliest = timer.getOutputTimestamp();
-        }
-      }
-      return earliest;
+      ensureKnown();
+      return earliestOutput;
     }
   }
 }
