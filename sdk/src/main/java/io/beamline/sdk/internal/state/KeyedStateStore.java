@@ -42,6 +42,8 @@ public final class KeyedStateStore {
     private final Object key;
     private final StateInternals state;
     private final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
+    /** Dropped by {@link #evictIdle}: a delta writes it as a key with nothing. */
+    private boolean evicted;
 
     KeyState(ByteKey encodedKey, Object key, StateInternals state) {
       this.encodedKey = encodedKey;
@@ -76,8 +78,11 @@ public final class KeyedStateStore {
   }
 
   private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
-  /** Keys used (read, written, fired) since the last snapshot: what a delta snapshot writes. */
-  private final Set<ByteKey> dirty = new HashSet<>();
+  /**
+   * Keys used (read, written, fired) since the last snapshot: what a delta snapshot writes. By
+   * identity: a key evicted and used again is here twice, as the evicted and the new state.
+   */
+  private final Set<KeyState> dirty = new HashSet<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   /** The partition's output watermark: the input watermark held by the holds, last computed. */
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -132,7 +137,10 @@ public final class KeyedStateStore {
   public void evictIdle() {
     keys.values()
         .removeIf(
-            k -> k.timers.pending().isEmpty() && (rocksDb != null || k.heap().isEmpty()));
+            k -> {
+              k.evicted = k.timers.pending().isEmpty() && (rocksDb != null || k.heap().isEmpty());
+              return k.evicted;
+            });
   }
 
   /**
@@ -141,12 +149,12 @@ public final class KeyedStateStore {
    * seen in a later epoch does not see time go back.
    */
   public KeyState get(ByteKey encodedKey, Object key) {
-    dirty.add(encodedKey);
     KeyState keyState = keys.get(encodedKey);
     if (keyState == null) {
       keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
       keys.put(encodedKey, keyState);
     }
+    dirty.add(keyState);
     if (watermark.isAfter(keyState.timers.currentInputWatermarkTime())) {
       // keys without timers are not visited when the watermark moves: catch up on first use
       try {
@@ -192,7 +200,7 @@ public final class KeyedStateStore {
 
   /** Records that {@code keyState} was used without {@link #get} (its timers fired). */
   public void markUsed(KeyState keyState) {
-    dirty.add(keyState.encodedKey);
+    dirty.add(keyState);
   }
 
   /** The input watermark the partition's keys have reached. */
@@ -273,10 +281,10 @@ public final class KeyedStateStore {
   public void snapshot(
       DataOutputStream out, Coder<?> keyCoder, Coder<? extends BoundedWindow> windowCoder)
       throws IOException {
-    List<ByteKey> live = new ArrayList<>();
+    List<KeyState> live = new ArrayList<>();
     for (KeyState keyState : keys.values()) {
       if (!isEmpty(keyState)) {
-        live.add(keyState.encodedKey);
+        live.add(keyState);
       }
     }
     write(out, live, windowCoder);
@@ -292,7 +300,18 @@ public final class KeyedStateStore {
    */
   public void snapshotDelta(DataOutputStream out, Coder<? extends BoundedWindow> windowCoder)
       throws IOException {
-    write(out, new ArrayList<>(dirty), windowCoder);
+    List<KeyState> written = new ArrayList<>(dirty.size());
+    for (KeyState keyState : dirty) {
+      if (keyState.evicted) {
+        written.add(keyState); // first: the same key may come again below, used after eviction
+      }
+    }
+    for (KeyState keyState : dirty) {
+      if (!keyState.evicted) {
+        written.add(keyState);
+      }
+    }
+    write(out, written, windowCoder);
   }
 
   private boolean isEmpty(KeyState keyState) {
@@ -300,15 +319,14 @@ public final class KeyedStateStore {
   }
 
   private void write(
-      DataOutputStream out, List<ByteKey> written, Coder<? extends BoundedWindow> windowCoder)
+      DataOutputStream out, List<KeyState> written, Coder<? extends BoundedWindow> windowCoder)
       throws IOException {
     Coder<TimerData> timerCoder = TimerInternals.TimerDataCoderV2.of(windowCoder);
     out.writeLong(watermark.getMillis());
     out.writeInt(written.size());
-    for (ByteKey encodedKey : written) {
-      KeyState keyState = keys.get(encodedKey);
-      writeBytes(out, encodedKey.bytes());
-      if (keyState == null || isEmpty(keyState)) {
+    for (KeyState keyState : written) {
+      writeBytes(out, keyState.encodedKey.bytes());
+      if (keyState.evicted || isEmpty(keyState)) {
         out.writeInt(0);
         out.writeInt(0);
         continue;
