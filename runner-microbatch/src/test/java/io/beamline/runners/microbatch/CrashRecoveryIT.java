@@ -44,6 +44,8 @@ public class CrashRecoveryIT {
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
 
   private final Random random = new Random(42);
+  /** The children's {@code --stateBackend}. */
+  private String stateBackend = "heap";
 
   @Test
   public void outputAfterTwentyKillsEqualsUninterruptedRun() throws Exception {
@@ -53,34 +55,18 @@ public class CrashRecoveryIT {
     assertEquals(CrashTestPipeline.expectedLines(RECORDS), expected);
 
     Path crashed = tmp.newFolder("crashed").toPath();
-    int kills = 0;
-    for (String point :
-        List.of(
-            "afterOffsets:3",
-            "midSnapshot:6",
-            "beforeCommit:9",
-            "afterOffsets:30",
-            "midSnapshot:40",
-            "beforeCommit:50")) {
-      Process process = child(crashed, true, point);
-      assertTrue("never reached " + point, awaitCrashPoint(process));
-      kill(process);
-      kills++;
-    }
-    int randomKills = 0;
-    while (randomKills < 16) {
-      Process process = child(crashed, true, null);
-      long delay = 1_000 + random.nextInt(1_500);
-      if (process.waitFor(delay, TimeUnit.MILLISECONDS)) {
-        break; // the job finished before the kill: nothing left to interrupt
-      }
-      kill(process);
-      kills++;
-      randomKills++;
-    }
-    Process last = child(crashed, true, null);
-    assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(stderrOf(crashed), 0, last.exitValue());
+    int kills =
+        killAt(
+            crashed,
+            List.of(
+                "afterOffsets:3",
+                "midSnapshot:6",
+                "beforeCommit:9",
+                "afterOffsets:30",
+                "midSnapshot:40",
+                "beforeCommit:50"));
+    kills += killAtRandom(crashed, 16);
+    runToTheEnd(crashed);
 
     assertThat(kills, greaterThanOrEqualTo(20));
     Set<String> actual = lines(crashed.resolve("out"));
@@ -89,6 +75,62 @@ public class CrashRecoveryIT {
     System.out.printf(
         "crash test: %d kills, %d lines, %d duplicate lines from replayed epochs%n",
         kills, actual.size(), allLines(crashed.resolve("out")).size() - actual.size());
+  }
+
+  /**
+   * The same job on the RocksDB backend: after each kill the state cells come back from the last
+   * committed epoch's RocksDB checkpoint ({@code state/N/rocksdb}) and the timers from the heap
+   * snapshot's chain of base and deltas.
+   */
+  @Test
+  public void onRocksDbTheOutputAfterKillsEqualsUninterruptedRun() throws Exception {
+    stateBackend = "rocksdb";
+    Set<String> expected = CrashTestPipeline.expectedLines(RECORDS);
+    Path crashed = tmp.newFolder("rocksdb").toPath();
+    int kills =
+        killAt(crashed, List.of("afterOffsets:3", "midSnapshot:8", "beforeCommit:20", "midSnapshot:35"));
+    kills += killAtRandom(crashed, 4);
+    runToTheEnd(crashed);
+
+    assertThat(kills, greaterThanOrEqualTo(6));
+    Set<String> actual = lines(crashed.resolve("out"));
+    assertEquals(missingAndExtra(expected, actual), expected, actual);
+    assertChainsWereWritten(crashed.resolve("checkpoint"));
+  }
+
+  /** Kills a child at each named crash point in turn; returns the kills. */
+  private int killAt(Path dir, List<String> points) throws Exception {
+    for (String point : points) {
+      Process process = child(dir, true, point);
+      assertTrue("never reached " + point, awaitCrashPoint(process));
+      kill(process);
+    }
+    return points.size();
+  }
+
+  /**
+   * Kills up to {@code count} children 1 to 2.5 s after their start; returns the kills (fewer if the
+   * job finished first).
+   */
+  private int killAtRandom(Path dir, int count) throws Exception {
+    int kills = 0;
+    while (kills < count) {
+      Process process = child(dir, true, null);
+      long delay = 1_000 + random.nextInt(1_500);
+      if (process.waitFor(delay, TimeUnit.MILLISECONDS)) {
+        break; // the job finished before the kill: nothing left to interrupt
+      }
+      kill(process);
+      kills++;
+    }
+    return kills;
+  }
+
+  /** Runs a last child on {@code dir} until the job ends, successfully. */
+  private void runToTheEnd(Path dir) throws Exception {
+    Process last = child(dir, true, null);
+    assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    assertEquals(stderrOf(dir), 0, last.exitValue());
   }
 
   @Test
@@ -147,6 +189,7 @@ public class CrashRecoveryIT {
     command.add("--checkpointDir=" + dir.resolve("checkpoint"));
     command.add("--outputDir=" + dir.resolve("out"));
     command.add("--replayUncommittedEpoch=" + replay);
+    command.add("--stateBackend=" + stateBackend);
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
