@@ -482,6 +482,7 @@ public final class StreamingBenchmarks {
     Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
     Map<String, Long> scrapes = new java.util.HashMap<>();
     double scrapeMs = 0;
+    double serverCpuMs = 0;
     double runMs = 0;
     for (ChildResult r : results) {
       for (JsonNode m : r.measured()) {
@@ -489,6 +490,7 @@ public final class StreamingBenchmarks {
         scrapes.merge(r.job.variant(), m.path("scrapes").asLong(), Long::sum);
         if ("ui-on".equals(r.job.variant())) {
           scrapeMs += m.path("scrapeMs").asDouble();
+          serverCpuMs += m.path("serverCpuMs").asDouble();
           runMs += m.path("ms").asDouble();
         }
       }
@@ -536,6 +538,11 @@ public final class StreamingBenchmarks {
           "%nTime the scrapes took (request to last byte of /metrics, /api/job, /api/progress, on the server's one"
               + " thread): %.0f ms in %.0f ms of ui-on runs, %.2f%% of the run time of one of the machine's cores.%n",
           scrapeMs, runMs, 100 * scrapeMs / runMs));
+      int cores = Runtime.getRuntime().availableProcessors();
+      sb.append(String.format(Locale.ROOT,
+          "%nCPU time of the server's threads (dispatcher and handler, ThreadMXBean): %.0f ms in %.0f ms of ui-on"
+              + " runs on %d cores, %.2f%% of the machine's CPU time over those runs.%n",
+          serverCpuMs, runMs, cores, 100 * serverCpuMs / (runMs * cores)));
     }
     sb.append(verified(results)).append(loads(results));
     return sb.toString();

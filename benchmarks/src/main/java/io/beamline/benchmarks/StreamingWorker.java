@@ -224,11 +224,12 @@ public final class StreamingWorker {
       }
       BenchmarkPipelines.BuiltPipeline built =
           StreamingPipelines.statefulCount(options(args), "stateful-streaming", records, keys, parallelism);
-      long[] scraped = "true".equals(opts.get("scrape")) ? runScraped(built) : new long[] {runToEnd(built), 0};
+      long[] scraped = "true".equals(opts.get("scrape")) ? runScraped(built) : new long[] {runToEnd(built), 0, 0};
       long t1 = System.nanoTime();
       ObjectNode out = line("run");
       out.put("scrapes", scraped[0]);
       out.put("scrapeMs", scraped[1] / 1e6);
+      out.put("serverCpuMs", scraped[2] / 1e6);
       out.put("result", built.verify());
       double ms = (t1 - t0) / 1e6;
       out.put("ms", ms);
@@ -292,8 +293,10 @@ public final class StreamingWorker {
    * Runs to the end while a thread fetches the web UI's {@code /metrics}, {@code /api/job} and
    * {@code /api/progress?after=} once a second, as a Prometheus server and an open page do.
    *
-   * @return how many rounds of fetches were made, and the nanoseconds they took (request to last
-   *     byte of the three responses: the server's work plus loopback)
+   * @return how many rounds of fetches were made, the nanoseconds they took (request to last byte of
+   *     the three responses: the server's work plus loopback, plus waiting for a core), and the CPU
+   *     nanoseconds the server's threads used (the JDK server's dispatcher and {@code beamline-ui}
+   *     handler, read with {@code ThreadMXBean.getThreadCpuTime} after every round)
    */
   private static long[] runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
     PipelineResult result = built.pipeline().run();
@@ -304,6 +307,8 @@ public final class StreamingWorker {
     java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicLong busyNanos = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<Long, Long> serverCpu = new java.util.concurrent.ConcurrentHashMap<>();
     Thread scraper =
         new Thread(
             () -> {
@@ -324,6 +329,14 @@ public final class StreamingWorker {
                   }
                   busyNanos.addAndGet(System.nanoTime() - t0);
                   rounds.incrementAndGet();
+                  for (Thread t : Thread.getAllStackTraces().keySet()) {
+                    if (t.getName().startsWith("beamline-ui") || t.getName().startsWith("HTTP-Dispatcher")) {
+                      long cpu = threads.getThreadCpuTime(t.getId());
+                      if (cpu > 0) {
+                        serverCpu.merge(t.getId(), cpu, Math::max);
+                      }
+                    }
+                  }
                   Thread.sleep(1000); // Prometheus' and the page's period
                 } catch (InterruptedException e) {
                   return;
@@ -344,7 +357,8 @@ public final class StreamingWorker {
       done.set(true);
       scraper.interrupt();
     }
-    return new long[] {rounds.get(), busyNanos.get()};
+    long cpu = serverCpu.values().stream().mapToLong(Long::longValue).sum();
+    return new long[] {rounds.get(), busyNanos.get(), cpu};
   }
 
   private Path tmpDir() {
