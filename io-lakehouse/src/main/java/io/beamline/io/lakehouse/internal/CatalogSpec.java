@@ -141,7 +141,13 @@ public final class CatalogSpec implements Serializable {
     return c.tableExists(id) ? c.loadTable(id) : null;
   }
 
-  /** Creates the namespace of {@code id} if the catalog has namespaces and it is missing. */
+  /**
+   * Creates the namespace of {@code id} if the catalog has namespaces and it is missing; a
+   * namespace another task creates at the same moment counts as created.
+   *
+   * @throws RuntimeException from the catalog if the namespace cannot be created and still does not
+   *     exist
+   */
   public void ensureNamespace(TableIdentifier id) {
     if (catalog() instanceof SupportsNamespaces ns && !id.namespace().isEmpty()) {
       Namespace n = id.namespace();
@@ -150,6 +156,12 @@ public final class CatalogSpec implements Serializable {
           ns.createNamespace(n);
         } catch (AlreadyExistsException e) {
           // created concurrently by another task
+        } catch (RuntimeException e) {
+          // Iceberg's JDBC catalog reports a concurrent creation as a failed insert (a primary-key
+          // violation in iceberg_namespace_properties), not as AlreadyExistsException
+          if (!ns.namespaceExists(n)) {
+            throw e;
+          }
         }
       }
     }
