@@ -160,7 +160,8 @@ final class EpochCommitter {
     commit.put("epoch", epoch);
     commit.put("watermark", lowWatermark.getMillis());
     commit.put("stateBackend", settings.stateBackend().name());
-    if (inlineBase != null && deltaEpochs.isEmpty()) {
+    boolean baseInline = inlineBase != null && deltaEpochs.isEmpty(); // this epoch wrote it
+    if (baseInline) {
       commit.put("heapState", Base64.getEncoder().encodeToString(inlineBase));
     } else {
       commit.put("stateEpoch", lastHeapStateEpoch); // inline in commits/M or in state/M/heap
@@ -178,7 +179,7 @@ final class EpochCommitter {
     for (long w : time.watermarks()) {
       watermarks.add(w);
     }
-    log.writeCommit(epoch, commit, inlineDelta != null || (inlineBase != null && deltaEpochs.isEmpty()));
+    log.writeCommit(epoch, commit, baseInline || inlineDelta != null);
   }
 
   /** Deletes what retention no longer keeps (never the base of the chain). */

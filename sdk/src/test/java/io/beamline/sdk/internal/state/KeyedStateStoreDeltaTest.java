@@ -2,6 +2,7 @@ package io.beamline.sdk.internal.state;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
 
 import io.beamline.sdk.internal.exchange.ByteKey;
 import java.io.ByteArrayInputStream;
@@ -101,7 +102,7 @@ public class KeyedStateStoreDeltaTest {
     snapshot(store, true);
     assertEquals(0, store.dirtyCount());
     // one key: far smaller than the 100-key snapshot
-    assertEquals(true, chain.get(1).length * 20 < chain.get(0).length);
+    assertTrue(chain.get(1).length * 20 < chain.get(0).length);
     assertEquals(Long.valueOf(700L), value(restored(), "k7").read());
     assertEquals(Long.valueOf(8L), value(restored(), "k8").read());
   }
