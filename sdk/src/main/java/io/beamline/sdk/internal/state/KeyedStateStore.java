@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
@@ -44,6 +42,8 @@ public final class KeyedStateStore {
     private final HoldTracking.TimerInternals timers = new HoldTracking.TimerInternals();
     /** Dropped by {@link #evictIdle}: a delta writes it as a key with nothing. */
     private boolean evicted;
+    /** In {@link #dirty}: used since the last snapshot or delta. */
+    private boolean dirty;
 
     KeyState(ByteKey encodedKey, Object key, StateInternals state) {
       this.encodedKey = encodedKey;
@@ -79,10 +79,11 @@ public final class KeyedStateStore {
 
   private final Map<ByteKey, KeyState> keys = new LinkedHashMap<>();
   /**
-   * Keys used (read, written, fired) since the last snapshot: what a delta snapshot writes. By
-   * identity: a key evicted and used again is here twice, as the evicted and the new state.
+   * Keys used (read, written, fired) since the last snapshot, in first-use order: what a delta
+   * snapshot writes. By identity ({@link KeyState#dirty}): a key evicted and used again is here
+   * twice, as the evicted and the new state.
    */
-  private final Set<KeyState> dirty = new HashSet<>();
+  private final List<KeyState> dirty = new ArrayList<>();
   private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   /** The partition's output watermark: the input watermark held by the holds, last computed. */
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -154,7 +155,7 @@ public final class KeyedStateStore {
       keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
       keys.put(encodedKey, keyState);
     }
-    dirty.add(keyState);
+    markUsed(keyState);
     if (watermark.isAfter(keyState.timers.currentInputWatermarkTime())) {
       // keys without timers are not visited when the watermark moves: catch up on first use
       try {
@@ -200,7 +201,10 @@ public final class KeyedStateStore {
 
   /** Records that {@code keyState} was used without {@link #get} (its timers fired). */
   public void markUsed(KeyState keyState) {
-    dirty.add(keyState);
+    if (!keyState.dirty) {
+      keyState.dirty = true;
+      dirty.add(keyState);
+    }
   }
 
   /** The input watermark the partition's keys have reached. */
@@ -314,6 +318,14 @@ public final class KeyedStateStore {
     write(out, written, windowCoder);
   }
 
+  /** Forgets which keys were used: the next delta starts from now. */
+  private void clearDirty() {
+    for (KeyState keyState : dirty) {
+      keyState.dirty = false;
+    }
+    dirty.clear();
+  }
+
   private boolean isEmpty(KeyState keyState) {
     return keyState.timers.pending().isEmpty() && (rocksDb != null || keyState.heap().isEmpty());
   }
@@ -341,7 +353,7 @@ public final class KeyedStateStore {
         writeBytes(out, CoderUtils.encodeToByteArray(timerCoder, timer));
       }
     }
-    dirty.clear();
+    clearDirty();
   }
 
   /**
@@ -408,7 +420,7 @@ public final class KeyedStateStore {
       }
     }
     for (KeyedStateStore store : stores) {
-      store.dirty.clear(); // restored state is what the checkpoint has: nothing to write again
+      store.clearDirty(); // restored state is what the checkpoint has: nothing to write again
     }
   }
 

@@ -84,6 +84,8 @@ public final class StateSnapshots {
   private final SideInputStore sideInputs;
   private final Function<Stage, KeyedStateStore[]> storesOf;
   private final Function<Stage, List<List<WindowedValue<?>>>> pushbackOf;
+  /** Bytes of the last snapshot or delta written: the next one's buffer starts that large. */
+  private int lastWritten = 4096;
 
   public StateSnapshots(
       ExecutablePlan plan,
@@ -140,7 +142,7 @@ public final class StateSnapshots {
   }
 
   private byte[] write(boolean delta) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(lastWritten + lastWritten / 8);
     DataOutputStream out = new DataOutputStream(bytes);
     out.writeInt(delta ? DELTA_VERSION : VERSION);
     for (Stage stage : plan.stages()) {
@@ -169,6 +171,7 @@ public final class StateSnapshots {
     }
     sideInputs.snapshot(out, views());
     out.flush();
+    lastWritten = bytes.size();
     return bytes.toByteArray();
   }
 
