@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.core.InMemoryStateInternals;
@@ -188,7 +189,10 @@ public final class HoldTracking {
 
   /** {@link InMemoryTimerInternals} that can report the earliest output timestamp it holds. */
   public static final class TimerInternals extends InMemoryTimerInternals {
-    private final Map<String, TimerData> pending = new HashMap<>();
+    /** A timer's identity: setting a timer with the same one replaces it. */
+    private record TimerId(StateNamespace namespace, String timerId, String timerFamilyId) {}
+
+    private final Map<TimerId, TimerData> pending = new LinkedHashMap<>(); // snapshots in set order
     /**
      * Summaries of {@link #pending}, asked for every key every time the watermark or the clock
      * moves, so kept rather than recomputed: the earliest output timestamp, and the earliest
@@ -201,18 +205,27 @@ public final class HoldTracking {
     private Instant earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
     private Instant earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
 
-    private static String id(StateNamespace namespace, String timerId, String timerFamilyId) {
-      return namespace.stringKey() + '/' + timerId + '+' + timerFamilyId;
+    private static TimerId id(StateNamespace namespace, String timerId, String timerFamilyId) {
+      return new TimerId(namespace, timerId, timerFamilyId);
     }
 
-    private static String id(TimerData timer) {
+    private static TimerId id(TimerData timer) {
       return id(timer.getNamespace(), timer.getTimerId(), timer.getTimerFamilyId());
     }
 
+    /**
+     * Sets or replaces a timer. Setting a timer exactly as it is already set changes nothing and
+     * costs one lookup: a stateful ParDo sets its window's cleanup timer again for every element.
+     */
     @Override
     public void setTimer(TimerData timerData) {
+      TimerId id = id(timerData);
+      TimerData replaced = pending.get(id);
+      if (timerData.equals(replaced)) {
+        return;
+      }
       super.setTimer(timerData);
-      TimerData replaced = pending.put(id(timerData), timerData);
+      pending.put(id, timerData);
       if (replaced != null) {
         known = false;
       } else if (known) {
