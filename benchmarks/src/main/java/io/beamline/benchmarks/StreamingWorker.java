@@ -211,6 +211,7 @@ public final class StreamingWorker {
     boolean microBatch = Runners.MICRO_BATCH.equals(runner);
     Path dir = microBatch ? checkpointDir() : null;
     try {
+      long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       List<String> args = new ArrayList<>(Runners.streamingPipelineArgs(runner, parallelism));
       if (microBatch) {
@@ -224,12 +225,27 @@ public final class StreamingWorker {
       }
       BenchmarkPipelines.BuiltPipeline built =
           StreamingPipelines.statefulCount(options(args), "stateful-streaming", records, keys, parallelism);
-      long[] scraped = "true".equals(opts.get("scrape")) ? runScraped(built) : new long[] {runToEnd(built), 0, 0};
+      UiScraper scraper = null;
+      if ("true".equals(opts.get("scrape"))) {
+        scraper = runScraped(built);
+      } else {
+        runToEnd(built);
+      }
       long t1 = System.nanoTime();
+      // the job's CPU time: the whole process's (driver, tasks, GC, JIT, UI server) minus the scraping client's,
+      // which stands for a Prometheus server and a browser elsewhere
+      long jobCpu = processCpuNanos() - cpu0 - (scraper == null ? 0 : scraper.clientCpuNanos());
       ObjectNode out = line("run");
-      out.put("scrapes", scraped[0]);
-      out.put("scrapeMs", scraped[1] / 1e6);
-      out.put("serverCpuMs", scraped[2] / 1e6);
+      out.put("scrapes", scraper == null ? 0 : scraper.rounds());
+      out.put("cpuMs", jobCpu / 1e6);
+      out.put("cpuMicrosPerRecord", jobCpu / 1e3 / records);
+      if (scraper != null) {
+        out.put("scrapeMs", scraper.busyNanos() / 1e6);
+        out.put("serverCpuMs", scraper.serverCpuNanos() / 1e6);
+        out.put("serverAllocatedBytes", scraper.serverAllocatedBytes());
+        out.put("allAllocatedBytes", scraper.allAllocatedBytes());
+        out.put("gcMs", scraper.gcMillis());
+      }
       out.put("result", built.verify());
       double ms = (t1 - t0) / 1e6;
       out.put("ms", ms);
@@ -290,63 +306,18 @@ public final class StreamingWorker {
   }
 
   /**
-   * Runs to the end while a thread fetches the web UI's {@code /metrics}, {@code /api/job} and
-   * {@code /api/progress?after=} once a second, as a Prometheus server and an open page do.
+   * Runs to the end while a {@link UiScraper} fetches the web UI once a second, as a Prometheus server and an
+   * open page do.
    *
-   * @return how many rounds of fetches were made, the nanoseconds they took (request to last byte of
-   *     the three responses: the server's work plus loopback, plus waiting for a core), and the CPU
-   *     nanoseconds the server's threads used (the JDK server's dispatcher and {@code beamline-ui}
-   *     handler, read with {@code ThreadMXBean.getThreadCpuTime} after every round)
+   * @return the scraper, stopped, with its figures
    */
-  private static long[] runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
+  private static UiScraper runScraped(BenchmarkPipelines.BuiltPipeline built) throws Exception {
     PipelineResult result = built.pipeline().run();
     java.net.URI ui = ((io.beamline.runners.microbatch.MicroBatchPipelineResult) result).uiUri();
     if (ui == null) {
       throw new IllegalStateException("ui-on run without a web UI");
     }
-    java.util.concurrent.atomic.AtomicLong rounds = new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.atomic.AtomicLong busyNanos = new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
-    java.util.Map<Long, Long> serverCpu = new java.util.concurrent.ConcurrentHashMap<>();
-    Thread scraper =
-        new Thread(
-            () -> {
-              java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-              long after = 0;
-              while (!done.get()) {
-                try {
-                  long t0 = System.nanoTime();
-                  for (String path : List.of("metrics", "api/job", "api/progress?after=" + after)) {
-                    String body =
-                        http.send(
-                                java.net.http.HttpRequest.newBuilder(ui.resolve(path)).build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString())
-                            .body();
-                    if (path.startsWith("api/progress")) {
-                      after = BenchmarkWorker.JSON.readTree(body).path("lastSeq").asLong(after);
-                    }
-                  }
-                  busyNanos.addAndGet(System.nanoTime() - t0);
-                  rounds.incrementAndGet();
-                  for (Thread t : Thread.getAllStackTraces().keySet()) {
-                    if (t.getName().startsWith("beamline-ui") || t.getName().startsWith("HTTP-Dispatcher")) {
-                      long cpu = threads.getThreadCpuTime(t.getId());
-                      if (cpu > 0) {
-                        serverCpu.merge(t.getId(), cpu, Math::max);
-                      }
-                    }
-                  }
-                  Thread.sleep(1000); // Prometheus' and the page's period
-                } catch (InterruptedException e) {
-                  return;
-                } catch (Exception e) {
-                  // the server stops when the run ends
-                }
-              }
-            },
-            "ui-scraper");
-    scraper.setDaemon(true);
+    UiScraper scraper = new UiScraper(ui);
     scraper.start();
     try {
       PipelineResult.State state = result.waitUntilFinish();
@@ -354,11 +325,16 @@ public final class StreamingWorker {
         throw new IllegalStateException(built.description() + " finished in state " + state);
       }
     } finally {
-      done.set(true);
-      scraper.interrupt();
+      scraper.stop();
     }
-    long cpu = serverCpu.values().stream().mapToLong(Long::longValue).sum();
-    return new long[] {rounds.get(), busyNanos.get(), cpu};
+    return scraper;
+  }
+
+  /** CPU time of this JVM's process so far, ns (all threads, including GC and JIT). */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private Path tmpDir() {
