@@ -5,9 +5,14 @@ import io.beamline.sdk.internal.state.KeyedStateStore;
 import io.beamline.sdk.internal.time.KeyedTimers;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.core.GroupAlsoByWindowViaWindowSetNewDoFn;
@@ -26,6 +31,7 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.util.WindowedValueMultiReceiver;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -39,9 +45,10 @@ import org.joda.time.Instant;
  * GroupByKey at the receiving end of a keyed exchange. In general: GroupAlsoByWindow for each key
  * with runners-core's {@link GroupAlsoByWindowViaWindowSetNewDoFn} (so {@code ReduceFnRunner}
  * applies windowing, merging, triggers, allowed lateness, accumulation mode and pane info), then
- * every timer of the key up to the end of time. For non-merging windows with the default trigger
- * the result is known without it — one on-time pane per key and window — and the values are
- * grouped by window directly ({@link #isDirectlyGroupable}).
+ * every timer of the key up to the end of time. In a bounded run with the default trigger the
+ * result is known without it — one on-time pane per key and (merged) window — and the values are
+ * grouped by window directly ({@link #isDirectlyGroupable}), merging windows as {@code
+ * ReduceFnRunner} would ({@link #mergedWindows}).
  */
 final class GroupByKeyOperator implements Operator {
 
@@ -118,12 +125,12 @@ final class GroupByKeyOperator implements Operator {
 
   /**
    * Whether a bounded GroupByKey can group by (key, window) directly instead of running {@code
-   * ReduceFnRunner}: with windows that never merge and the default trigger, each window of a key
-   * fires exactly once, on time, when the watermark reaches +∞ at the end of the epoch. (The fast
-   * path of Beam's Flink and Spark batch translators.)
+   * ReduceFnRunner}: with the default trigger, each window of a key (after merging, for a merging
+   * {@code WindowFn}) fires exactly once, on time, when the watermark reaches +∞ at the end of the
+   * run. (The fast path of Beam's Flink and Spark batch translators.)
    */
   static boolean isDirectlyGroupable(WindowingStrategy<?, ?> strategy) {
-    return strategy.getWindowFn().isNonMerging() && strategy.getTrigger() instanceof DefaultTrigger;
+    return strategy.getTrigger() instanceof DefaultTrigger;
   }
 
   /** One output pane: the values of one key in one window and their combined timestamp. */
@@ -132,19 +139,26 @@ final class GroupByKeyOperator implements Operator {
     Instant timestamp;
   }
 
-  private void groupByWindowDirectly() {
+  private void groupByWindowDirectly() throws Exception {
     Receiver output = context.receiver(spec.output());
     TimestampCombiner timestampCombiner = spec.windowingStrategy().getTimestampCombiner();
+    @SuppressWarnings("unchecked")
+    WindowFn<Object, BoundedWindow> windowFn =
+        (WindowFn<Object, BoundedWindow>) spec.windowingStrategy().getWindowFn();
     for (KeyGroups.Group group : buffered.groups()) {
+      Map<BoundedWindow, BoundedWindow> merged =
+          windowFn.isNonMerging() ? Map.of() : mergedWindows(windowFn, group.elements);
       Map<BoundedWindow, Pane> panes = new LinkedHashMap<>();
       for (WindowedValue<KV<Object, Object>> element : group.elements) {
         for (BoundedWindow window : element.getWindows()) {
-          Pane pane = panes.computeIfAbsent(window, w -> new Pane());
+          BoundedWindow into = merged.getOrDefault(window, window);
+          Pane pane = panes.computeIfAbsent(into, w -> new Pane());
+          // an element's hold, assigned in its own window and merged into the pane's (WatermarkHold)
           Instant timestamp = timestampCombiner.assign(window, element.getTimestamp());
           pane.timestamp =
               pane.timestamp == null
-                  ? timestamp
-                  : timestampCombiner.combine(pane.timestamp, timestamp);
+                  ? timestampCombiner.merge(into, timestamp)
+                  : timestampCombiner.merge(into, pane.timestamp, timestamp);
           pane.values.add(element.getValue().getValue());
         }
       }
@@ -158,6 +172,42 @@ final class GroupByKeyOperator implements Operator {
       }
     }
     buffered.clear();
+  }
+
+  /**
+   * The windows of one key's elements that merge, each mapped to the window it merges into: one
+   * call of {@link WindowFn#mergeWindows} over all of them, as {@code ReduceFnRunner} makes for a
+   * work item holding all of a key's elements (its {@code MergingActiveWindowSet}).
+   *
+   * @throws IllegalArgumentException if the {@code WindowFn} merges a window it was not given
+   */
+  static Map<BoundedWindow, BoundedWindow> mergedWindows(
+      WindowFn<Object, BoundedWindow> windowFn, List<WindowedValue<KV<Object, Object>>> elements)
+      throws Exception {
+    Set<BoundedWindow> windows = new LinkedHashSet<>();
+    for (WindowedValue<KV<Object, Object>> element : elements) {
+      windows.addAll(element.getWindows());
+    }
+    Map<BoundedWindow, BoundedWindow> into = new HashMap<>();
+    windowFn.mergeWindows(
+        windowFn.new MergeContext() {
+          @Override
+          public Collection<BoundedWindow> windows() {
+            return Collections.unmodifiableSet(windows);
+          }
+
+          @Override
+          public void merge(Collection<BoundedWindow> toBeMerged, BoundedWindow mergeResult) {
+            for (BoundedWindow window : toBeMerged) {
+              if (!windows.contains(window)) {
+                throw new IllegalArgumentException(
+                    windowFn + " merged " + window + ", which is not among the windows to merge");
+              }
+              into.put(window, mergeResult);
+            }
+          }
+        });
+    return into;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -11,9 +12,11 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowingStrategy;
@@ -89,6 +92,47 @@ public class GroupByKeyOperatorTest {
         assertEquals(1, late.size());
         assertEquals(PaneInfo.Timing.LATE, late.get(0).getPaneInfo().getTiming());
       }
+    }
+  }
+
+  /**
+   * A bounded run groups merging windows itself (one {@code mergeWindows} per key, holds merged as
+   * {@code WatermarkHold} merges them); what it outputs must equal what {@code ReduceFnRunner}
+   * outputs for the same input, for every timestamp combiner.
+   */
+  @Test
+  public void boundedSessionsGroupedDirectlyEqualReduceFnRunner() throws Exception {
+    for (TimestampCombiner combiner : TimestampCombiner.values()) {
+      WindowingStrategy<?, ?> sessions =
+          WindowingStrategy.of(Sessions.withGapDuration(Duration.millis(10)))
+              .withTimestampCombiner(combiner);
+      assertTrue("a bounded run groups sessions directly", GroupByKeyOperator.isDirectlyGroupable(sessions));
+      List<String> direct = sessionPanes(OperatorHarness.of(INPUT, GroupByKey.<String, Long>create())
+          .windowing(sessions).bounded().build());
+      List<String> reduceFn = sessionPanes(OperatorHarness.of(INPUT, GroupByKey.<String, Long>create())
+          .windowing(sessions).build());
+      assertEquals(combiner.toString(), reduceFn, direct);
+      assertEquals(combiner + ": " + direct, 4, direct.size());
+    }
+  }
+
+  /** Sessions of "a" at [0, 24) (three merged), [40, 50), and of "b" at [3, 13) and [30, 40). */
+  private static List<String> sessionPanes(OperatorHarness h) throws Exception {
+    try (h) {
+      h.element(KV.of("a", 1L), new Instant(0)).element(KV.of("b", 7L), new Instant(3));
+      h.element(KV.of("a", 3L), new Instant(14)).element(KV.of("a", 2L), new Instant(7));
+      h.element(KV.of("a", 4L), new Instant(40)).element(KV.of("b", 8L), new Instant(30));
+      h.watermark(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      List<String> panes = new ArrayList<>();
+      for (WindowedValue<?> pane : h.takeOutput()) {
+        KV<String, List<Long>> kv = asList(pane.getValue());
+        List<Long> values = new ArrayList<>(kv.getValue());
+        Collections.sort(values); // a bag: ReduceFnRunner's merge order is its own
+        panes.add(kv.getKey() + values + " in " + pane.getWindows() + " at " + pane.getTimestamp()
+            + " " + pane.getPaneInfo().getTiming());
+      }
+      Collections.sort(panes);
+      return panes;
     }
   }
 
