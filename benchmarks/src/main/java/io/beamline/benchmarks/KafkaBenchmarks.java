@@ -4,13 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.io.kafka.testing.EmbeddedKafka;
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 
@@ -151,7 +144,7 @@ public final class KafkaBenchmarks {
       }
     }
 
-    String body = latency ? latencyReport(runs) : throughputReport(runs);
+    String body = latency ? KafkaReports.latencyReport(runs) : KafkaReports.throughputReport(runs);
     StringBuilder notes = new StringBuilder();
     notes.append('\n').append(setupLine(latency, partitions, parallelism, rate, seconds, warmupSeconds, records,
         warmupRecords, warmups, iterations, preloadMs)).append('\n');
@@ -270,96 +263,6 @@ public final class KafkaBenchmarks {
     }
   }
 
-  /** A running child JVM and its JSON lines. */
-  static final class Child implements AutoCloseable {
-    final Process process;
-    final Writer stdin;
-    final BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
-    final Thread reader;
-    final PrintStream out;
-
-    Child(List<String> cmd, File log, PrintStream out) throws IOException {
-      this.out = out;
-      process = new ProcessBuilder(cmd).redirectError(log).start();
-      stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-      reader = new Thread(this::read, "kafka-child-reader");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    private void read() {
-      try (BufferedReader in =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = in.readLine()) != null) {
-          JsonNode node = null;
-          try {
-            node = line.startsWith("{") ? BenchmarkWorker.JSON.readTree(line) : null;
-          } catch (IOException e) {
-            // not ours
-          }
-          if (node == null) {
-            out.println("   [stdout] " + line);
-          } else {
-            lines.add(node);
-          }
-        }
-      } catch (IOException e) {
-        out.println("   reading child output failed: " + e);
-      }
-    }
-
-    void send(ObjectNode command) throws IOException {
-      stdin.write(command.toString() + "\n");
-      stdin.flush();
-    }
-
-    /** The next line of {@code type}; an {@code error} line or the child's exit fails. */
-    JsonNode await(String type, long timeout, TimeUnit unit) throws Exception {
-      long deadline = System.nanoTime() + unit.toNanos(timeout);
-      while (true) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new IllegalStateException("no '" + type + "' from the child within " + timeout + " " + unit);
-        }
-        JsonNode line = lines.poll(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
-        if (line == null) {
-          if (!process.isAlive() && lines.isEmpty()) {
-            throw new IllegalStateException("child JVM exited with " + process.exitValue());
-          }
-          continue;
-        }
-        String t = line.path("type").asText();
-        if ("error".equals(t)) {
-          throw new IllegalStateException("child: " + line.path("cmd").asText() + " failed: "
-              + line.path("message").asText());
-        }
-        if (type.equals(t)) {
-          return line;
-        }
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      try {
-        if (process.isAlive()) {
-          ObjectNode exit = BenchmarkWorker.JSON.createObjectNode();
-          exit.put("cmd", "exit");
-          send(exit);
-          stdin.close();
-        }
-      } catch (IOException e) {
-        // already gone
-      }
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
-      }
-    }
-  }
-
   private static void runChild(
       Job job, Setup setup, int warmups, int iterations, int parallelism, String heap, String javaBin,
       String classpath, Path logDir, Map<String, String> opts, List<ObjectNode> runs, List<String> errors)
@@ -389,7 +292,7 @@ public final class KafkaBenchmarks {
     out.println("-- " + job.label() + ": " + KafkaWorker.describe(job.system()) + " (child JVM; stderr -> " + log
         + ")");
     long launched = System.nanoTime();
-    try (Child child = new Child(cmd, log, out)) {
+    try (KafkaChild child = new KafkaChild(cmd, log, out)) {
       JsonNode ready = child.await("ready", 120, TimeUnit.SECONDS);
       out.printf(Locale.ROOT, "   pid %s, ready after %.1f s%n", ready.path("pid").asText(),
           (System.nanoTime() - launched) / 1e9);
@@ -428,7 +331,7 @@ public final class KafkaBenchmarks {
     return c;
   }
 
-  private static ObjectNode latencyRun(Child child, Job job, Setup setup) throws Exception {
+  private static ObjectNode latencyRun(KafkaChild child, Job job, Setup setup) throws Exception {
     String in = setup.topic(job, "in");
     String out = setup.topic(job, "out");
     setup.createTopics(in, out);
@@ -471,7 +374,7 @@ public final class KafkaBenchmarks {
     return result;
   }
 
-  private static ObjectNode throughputRun(Child child, Job job, Setup setup, boolean warmup) throws Exception {
+  private static ObjectNode throughputRun(KafkaChild child, Job job, Setup setup, boolean warmup) throws Exception {
     String in = warmup ? Setup.WARMUP_IN : Setup.THROUGHPUT_IN;
     long total = warmup ? setup.warmupRecords : setup.records;
     String out = setup.topic(job, "out");
@@ -554,8 +457,9 @@ public final class KafkaBenchmarks {
     JsonNode e = run.path("child").path("epochs");
     if (!e.isMissingNode()) {
       sb.append(String.format(Locale.ROOT, " %d epochs in window (%d in all), work median %s ms, sinkCommit median"
-              + " %s ms;", e.path("epochs").asInt(), run.path("child").path("epochsTotal").asInt(), num(e.path("phasesMs").path(EpochStats.AFTER_READ), "median", 0),
-          num(e.path("phasesMs").path("sinkCommit"), "median", 0)));
+              + " %s ms;", e.path("epochs").asInt(), run.path("child").path("epochsTotal").asInt(),
+          KafkaReports.num(e.path("phasesMs").path(EpochStats.AFTER_READ), "median", 0),
+          KafkaReports.num(e.path("phasesMs").path("sinkCommit"), "median", 0)));
     }
     if (e.isMissingNode() && run.path("child").has("epochsTotal")) {
       sb.append(" no epochs in the window (").append(run.path("child").path("epochsTotal").asInt())
@@ -570,106 +474,5 @@ public final class KafkaBenchmarks {
         run.path("startMs").asDouble(), run.path("child").path("stopMs").asDouble()));
     sb.append(" [").append(run.path("result").asText()).append(']');
     return sb.toString();
-  }
-
-  // ------------------------------------------------------------------------------------------------- reports
-
-  static String latencyReport(List<ObjectNode> runs) {
-    List<List<String>> rows = new ArrayList<>();
-    List<List<String>> where = new ArrayList<>();
-    for (ObjectNode run : runs) {
-      JsonNode v = run.path("visibleMs");
-      JsonNode s = run.path("stampedMs");
-      rows.add(List.of(
-          run.path("system").asText(),
-          run.path("interval").asText(),
-          String.valueOf(run.path("iteration").asInt()),
-          Percentiles.fmt(run.path("rate").asDouble(), 0),
-          String.valueOf(v.path("count").asLong()),
-          num(v, "p50", 0), num(v, "p90", 0), num(v, "p99", 0), num(v, "max", 0),
-          num(s, "p50", 0), num(s, "p90", 0), num(s, "p99", 0), num(s, "max", 0)));
-      where.add(whereRow(run));
-    }
-    StringBuilder sb = new StringBuilder();
-    sb.append(Results.markdownTable(List.of("system", "interval", "run", "records/s", "measured records",
-        "visible p50 ms", "p90", "p99", "max", "stamped p50 ms", "p90", "p99", "max"), rows, 3));
-    sb.append("\nVisible = driver's read_committed consumer got it − input record's Kafka timestamp; stamped ="
-        + " output record's Kafka timestamp (sink's producer at send) − input's.\n\n");
-    sb.append(whereTable(where));
-    return sb.toString();
-  }
-
-  static String throughputReport(List<ObjectNode> runs) {
-    List<List<String>> rows = new ArrayList<>();
-    List<List<String>> where = new ArrayList<>();
-    for (ObjectNode run : runs) {
-      rows.add(List.of(
-          run.path("system").asText(),
-          run.path("interval").asText(),
-          String.valueOf(run.path("iteration").asInt()),
-          String.format(Locale.ROOT, "%,d", run.path("records").asLong()),
-          num(run, "seconds", 2),
-          run.has("recordsPerSecond") ? String.format(Locale.ROOT, "%,.0f", run.path("recordsPerSecond").asDouble())
-              : "FAILED",
-          num(run, "firstOutputSeconds", 2),
-          run.path("result").asText()));
-      where.add(whereRow(run));
-    }
-    StringBuilder sb = new StringBuilder();
-    sb.append(Results.markdownTable(List.of("system", "interval", "run", "records", "seconds", "records/s",
-        "first output after s", "verified"), rows, 3));
-    sb.append("\nSeconds = from the start command to the child (JVM up and warm) until the driver's read_committed"
-        + " consumer has every record.\n\n");
-    sb.append(whereTable(where));
-    return sb.toString();
-  }
-
-  private static List<String> whereRow(JsonNode run) {
-    JsonNode child = run.path("child");
-    JsonNode e = child.path("epochs");
-    JsonNode t = child.path("transactions");
-    if (!e.isMissingNode()) {
-      JsonNode ph = e.path("phasesMs");
-      return List.of(run.path("system").asText(), run.path("interval").asText(),
-          String.valueOf(run.path("iteration").asInt()),
-          e.path("epochs").asText() + " epochs",
-          String.format(Locale.ROOT, "%,.0f", e.path("inputRows").asDouble() / Math.max(1, e.path("epochs").asInt())),
-          medP99(ph.path("planOffsets")), medP99(ph.path(EpochStats.AFTER_READ)), medP99(ph.path("process")),
-          medP99(ph.path("sinkCommit")), medP99(ph.path("offsetLog")), medP99(ph.path("stateSnapshot")),
-          medP99(ph.path("commit")));
-    }
-    if (!t.isMissingNode()) {
-      return List.of(run.path("system").asText(), run.path("interval").asText(),
-          String.valueOf(run.path("iteration").asInt()),
-          t.path("count").asText() + " transactions",
-          String.format(Locale.ROOT, "%,.0f", t.path("recordsMean").asDouble()), "", "", "",
-          Percentiles.fmt(t.path("commitMedianMs").asDouble(), 1) + " / "
-              + Percentiles.fmt(t.path("commitP99Ms").asDouble(), 1), "", "", "");
-    }
-    return List.of(run.path("system").asText(), run.path("interval").asText(),
-        String.valueOf(run.path("iteration").asInt()), "", "", "", "", "", "", "", "", "");
-  }
-
-  private static String whereTable(List<List<String>> rows) {
-    return "Where the time goes. MicroBatchRunner: per epoch, from `progress.jsonl` (latency: the epochs that started"
-        + " while the measured records were sent), `durationMs` median / p99 in whole ms (truncated); work = total −"
-        + " planOffsets (planOffsets includes waiting for the interval's deadline); sinkCommit = the Kafka sink's"
-        + " flush + sendOffsetsToTransaction + commitTransaction summed over its shards, which commit in parallel"
-        + " inside process. Loop: per transaction, sendOffsetsToTransaction + commitTransaction (at-least-once:"
-        + " flush + commitSync), median / p99 ms; records per epoch / transaction are means.\n\n"
-        + Results.markdownTable(List.of("system", "interval", "run", "epochs / transactions", "records per epoch / txn",
-            "planOffsets", "work", "process", "sinkCommit / commit", "offsetLog", "stateSnapshot", "commit"), rows, 3);
-  }
-
-  private static String medP99(JsonNode phase) {
-    if (phase.isMissingNode()) {
-      return "";
-    }
-    return Percentiles.fmt(phase.path("median").asDouble(), 0) + " / " + Percentiles.fmt(phase.path("p99").asDouble(), 0);
-  }
-
-  private static String num(JsonNode node, String field, int decimals) {
-    JsonNode v = node.path(field);
-    return v.isMissingNode() ? "" : Percentiles.fmt(v.asDouble(), decimals);
   }
 }

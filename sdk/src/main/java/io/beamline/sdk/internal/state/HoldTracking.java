@@ -5,10 +5,13 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.StateNamespace;
@@ -47,14 +50,53 @@ public final class HoldTracking {
      */
     private boolean holdsHandedOut;
 
+    /** A cell {@link #state} handed out, with its namespace's string key (computed once). */
+    private record HandedOut(String namespaceKey, StateTag<?> tag, State state) {}
+
+    /**
+     * Every cell handed out, in creation order: what snapshots, cell counts and holds walk, instead
+     * of the state table's views (which build a map per namespace each time they are read).
+     * runners-core's table only ever grows, until {@link #clear}.
+     */
+    private final List<HandedOut> handedOut = new ArrayList<>(2);
+    /** The states of {@link #handedOut} by identity, once there are more than a few to scan. */
+    private @Nullable Set<State> handedOutStates;
+
+    private static final int SCAN_AT_MOST = 8;
+
     StateInternals(Object key) {
       super(key);
+    }
+
+    @Override
+    public void clear() {
+      super.clear();
+      handedOut.clear();
+      handedOutStates = null;
+    }
+
+    private void recordHandedOut(StateNamespace namespace, StateTag<?> tag, State state) {
+      if (handedOutStates == null) {
+        for (HandedOut cell : handedOut) {
+          if (cell.state() == state) {
+            return;
+          }
+        }
+      } else if (!handedOutStates.add(state)) {
+        return;
+      }
+      handedOut.add(new HandedOut(namespace.stringKey(), tag, state));
+      if (handedOutStates == null && handedOut.size() > SCAN_AT_MOST) {
+        handedOutStates = Collections.newSetFromMap(new IdentityHashMap<>());
+        handedOut.forEach(cell -> handedOutStates.add(cell.state()));
+      }
     }
 
     @Override
     public <T extends State> T state(
         StateNamespace namespace, StateTag<T> address, StateContext<?> c) {
       T state = super.state(namespace, address, c);
+      recordHandedOut(namespace, address, state);
       if (state instanceof WatermarkHoldState) {
         holdsHandedOut = true;
       }
@@ -137,8 +179,8 @@ public final class HoldTracking {
      */
     int cellCount() {
       int count = 0;
-      for (State state : inMemoryState.values()) {
-        if (!isEmptyForTesting(state)) {
+      for (HandedOut cell : handedOut) {
+        if (!isEmptyForTesting(cell.state())) {
           count++;
         }
       }
@@ -148,17 +190,13 @@ public final class HoldTracking {
       return count;
     }
 
-    @SuppressWarnings({"rawtypes", "unchecked"})
     private List<Object[]> cells() throws IOException {
-      List<Object[]> cells = new ArrayList<>();
-      for (StateNamespace namespace : inMemoryState.getNamespacesInUse()) {
-        Map<StateTag, State> tags = inMemoryState.getTagsInUse(namespace);
-        for (Map.Entry<StateTag, State> e : tags.entrySet()) {
-          byte[] bytes = StateCells.encode(e.getKey(), e.getValue());
-          if (bytes != null) {
-            boolean hold = e.getValue() instanceof WatermarkHoldState;
-            cells.add(new Object[] {namespace.stringKey(), e.getKey().getId(), hold, bytes});
-          }
+      List<Object[]> cells = new ArrayList<>(handedOut.size());
+      for (HandedOut cell : handedOut) {
+        byte[] bytes = StateCells.encode(cell.tag(), cell.state());
+        if (bytes != null) {
+          boolean hold = cell.state() instanceof WatermarkHoldState;
+          cells.add(new Object[] {cell.namespaceKey(), cell.tag().getId(), hold, bytes});
         }
       }
       return cells;
@@ -175,8 +213,8 @@ public final class HoldTracking {
           earliest = held;
         }
       }
-      for (State state : inMemoryState.values()) {
-        if (state instanceof WatermarkHoldState hold) {
+      for (HandedOut cell : handedOut) {
+        if (cell.state() instanceof WatermarkHoldState hold) {
           Instant held = hold.read();
           if (held != null && held.isBefore(earliest)) {
             earliest = held;
