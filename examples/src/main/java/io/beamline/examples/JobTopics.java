@@ -1,6 +1,11 @@
 package io.beamline.examples;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +25,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** The streaming job's topics: creating them, and reading back what a run committed to them. */
 final class JobTopics {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private JobTopics() {}
 
   /**
@@ -141,5 +148,33 @@ final class JobTopics {
       }
     }
     return records;
+  }
+
+  /**
+   * The output and dead-letter topics' committed ends when the job started: read from {@value
+   * StreamingJob#OUTPUT_START_FILE}, or taken now and written there by the job's first run (a checkpoint of
+   * an older version, without the file, counts from now).
+   */
+  static Map<String, Map<Integer, Long>> outputStarts(
+      Path checkpointDir, String bootstrap, String outputTopic, String deadLetterTopic)
+      throws IOException {
+    Path file = checkpointDir.resolve(StreamingJob.OUTPUT_START_FILE);
+    Map<String, Map<Integer, Long>> starts = new LinkedHashMap<>();
+    if (Files.exists(file)) {
+      var node = JSON.readTree(file.toFile());
+      for (String topic : List.of("output", "deadLetters")) {
+        Map<Integer, Long> offsets = new TreeMap<>();
+        node.path(topic)
+            .fields()
+            .forEachRemaining(e -> offsets.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
+        starts.put(topic, offsets);
+      }
+      return starts;
+    }
+    starts.put("output", JobTopics.committedEnd(bootstrap, outputTopic));
+    starts.put("deadLetters", JobTopics.committedEnd(bootstrap, deadLetterTopic));
+    Files.createDirectories(checkpointDir);
+    Files.writeString(file, JSON.writeValueAsString(starts));
+    return starts;
   }
 }

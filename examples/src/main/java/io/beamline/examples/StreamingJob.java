@@ -248,7 +248,8 @@ public final class StreamingJob {
               options.getOutputTopic(), options.getDeadLetterTopic()));
       // The summary covers the whole job, every run on this checkpoint: the topics are read from
       // where they stood when the job started, kept in the checkpoint directory by its first run.
-      Map<String, Map<Integer, Long>> starts = outputStarts(checkpointDir, bootstrap);
+      Map<String, Map<Integer, Long>> starts = JobTopics.outputStarts(
+              checkpointDir, bootstrap, options.getOutputTopic(), options.getDeadLetterTopic());
       Map<Integer, Long> outputStart = starts.get("output");
       Map<Integer, Long> deadStart = starts.get("deadLetters");
 
@@ -300,7 +301,7 @@ public final class StreamingJob {
       state.save(checkpointDir);
       if (stopRequested) {
         return summary(
-            false, resuming, new EpochStats(), replay, r, bootstrap, embedded, outputStart,
+            false, resuming, new JobEpochs(), replay, r, bootstrap, embedded, outputStart,
             deadStart, checkpointDir, start);
       }
       r.start();
@@ -318,14 +319,14 @@ public final class StreamingJob {
       if (stopRequested) {
         result.cancel();
       }
-      EpochStats stats = new EpochStats();
+      JobEpochs stats = new JobEpochs();
       boolean complete = false;
       while (true) {
         PipelineResult.State state0 =
             result.waitUntilFinish(org.joda.time.Duration.millis(100));
         for (EpochProgress p : result.recentProgress()) {
           if (stats.accept(p)) {
-            out.println(epochLine(p));
+            out.println(JobEpochs.line(p));
           }
         }
         if (state0 != null) {
@@ -340,7 +341,7 @@ public final class StreamingJob {
         if (!complete
             && r.done()
             && last != null
-            && !watermark(last.watermark()).isBefore(replay.complete())) {
+            && !JobEpochs.watermark(last.watermark()).isBefore(replay.complete())) {
           complete = true;
           result.cancel();
         }
@@ -362,7 +363,7 @@ public final class StreamingJob {
   private StreamingSummary summary(
       boolean complete,
       boolean resumed,
-      EpochStats stats,
+      JobEpochs stats,
       FlightReplay replay,
       Replayer r,
       String bootstrap,
@@ -387,7 +388,7 @@ public final class StreamingJob {
         JobTopics.readCommitted(bootstrap, options.getDeadLetterTopic(), deadStart)) {
       dead.add(rec.value());
     }
-    EpochStats job = EpochStats.ofJob(checkpointDir.resolve("progress.jsonl"), stats);
+    JobEpochs job = JobEpochs.ofJob(checkpointDir.resolve("progress.jsonl"), stats);
     StreamingSummary summary =
         new StreamingSummary(
             complete,
@@ -421,129 +422,6 @@ public final class StreamingJob {
       out.println(lakehouse);
     }
     return summary;
-  }
-
-  /**
-   * The output and dead-letter topics' committed ends when the job started: read from {@value
-   * #OUTPUT_START_FILE}, or taken now and written there by the job's first run (a checkpoint of
-   * an older version, without the file, counts from now).
-   */
-  private Map<String, Map<Integer, Long>> outputStarts(Path checkpointDir, String bootstrap)
-      throws IOException {
-    Path file = checkpointDir.resolve(OUTPUT_START_FILE);
-    Map<String, Map<Integer, Long>> starts = new LinkedHashMap<>();
-    if (Files.exists(file)) {
-      var node = JSON.readTree(file.toFile());
-      for (String topic : List.of("output", "deadLetters")) {
-        Map<Integer, Long> offsets = new java.util.TreeMap<>();
-        node.path(topic).fields().forEachRemaining(e -> offsets.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
-        starts.put(topic, offsets);
-      }
-      return starts;
-    }
-    starts.put("output", JobTopics.committedEnd(bootstrap, options.getOutputTopic()));
-    starts.put("deadLetters", JobTopics.committedEnd(bootstrap, options.getDeadLetterTopic()));
-    Files.createDirectories(checkpointDir);
-    Files.writeString(file, JSON.writeValueAsString(starts));
-    return starts;
-  }
-
-  /** The epochs of this run, each counted once. */
-  private static final class EpochStats {
-    int epochs;
-    long first = -1;
-    long rows;
-    long late;
-    EpochProgress last;
-
-    /**
-     * The whole job's epochs: every epoch in the checkpoint's {@code progress.jsonl} (all runs on
-     * it; an epoch replayed after a crash counted once, by its last line), or {@code thisRun} if
-     * the file cannot be read.
-     */
-    static EpochStats ofJob(Path progressFile, EpochStats thisRun) {
-      if (!Files.exists(progressFile)) {
-        return thisRun;
-      }
-      java.util.TreeMap<Long, EpochProgress> byEpoch = new java.util.TreeMap<>();
-      try {
-        for (String line : Files.readAllLines(progressFile)) {
-          if (!line.isBlank()) {
-            var n = JSON.readTree(line);
-            byEpoch.put(n.path("epoch").asLong(), progressOf(n));
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        return thisRun;
-      }
-      EpochStats job = new EpochStats();
-      byEpoch.values().forEach(job::accept);
-      return job.epochs >= thisRun.epochs ? job : thisRun;
-    }
-
-    private static EpochProgress progressOf(com.fasterxml.jackson.databind.JsonNode n) {
-      return new EpochProgress(
-          n.path("runId").asText(), n.path("epoch").asLong(), n.path("timestamp").asText(),
-          n.path("replayed").asBoolean(), n.path("inputRows").asLong(),
-          n.path("inputRowsPerSecond").asDouble(), n.path("processedRowsPerSecond").asDouble(),
-          Map.of(), n.path("watermark").asText(), n.path("stateKeys").asLong(),
-          n.path("stateCells").asLong(), n.path("stateBytes").asLong(),
-          n.path("lateRowsDropped").asLong(), n.path("backlogBytes").asLong());
-    }
-
-    /** Counts {@code p} if it is new; true if it was. */
-    boolean accept(EpochProgress p) {
-      if (last != null && p.epoch() <= last.epoch()) {
-        return false;
-      }
-      if (first < 0) {
-        first = p.epoch();
-      }
-      epochs++;
-      rows += p.inputRows();
-      late += p.lateRowsDropped();
-      last = p;
-      return true;
-    }
-  }
-
-  /**
-   * One line per epoch: rows, rates, durations, watermark. "Kafka commits" is the time the sinks
-   * spent committing their transactions, summed over shards (so it can exceed "process", which
-   * includes it).
-   */
-  static String epochLine(EpochProgress p) {
-    Map<String, Long> ms = p.durationMs();
-    return String.format(
-        Locale.ROOT,
-        "epoch %3d: %5d rows, %6.0f rows/s in, %6.0f rows/s processed, %4d ms (read %d, process"
-            + " %d, Kafka commits %d, checkpoint %d), watermark %s%s%s",
-        p.epoch(),
-        p.inputRows(),
-        p.inputRowsPerSecond(),
-        p.processedRowsPerSecond(),
-        ms.getOrDefault("total", 0L),
-        ms.getOrDefault("planOffsets", 0L),
-        ms.getOrDefault("process", 0L),
-        ms.getOrDefault("sinkCommit", 0L),
-        ms.getOrDefault("offsetLog", 0L)
-            + ms.getOrDefault("stateSnapshot", 0L)
-            + ms.getOrDefault("commit", 0L),
-        p.watermark(),
-        p.lateRowsDropped() > 0 ? ", " + p.lateRowsDropped() + " late rows dropped" : "",
-        p.replayed() ? " (replayed)" : "");
-  }
-
-  /** A progress watermark: ISO-8601, {@code -inf} or {@code +inf}. */
-  static Instant watermark(String text) {
-    switch (text) {
-      case "-inf":
-        return Instant.MIN;
-      case "+inf":
-        return Instant.MAX;
-      default:
-        return Instant.parse(text);
-    }
   }
 
   private static String day(Instant t) {
@@ -609,15 +487,5 @@ public final class StreamingJob {
       }
     }
     out.println("--fresh: deleted checkpoint " + dir);
-  }
-
-  static String describeDeadLetter(String json) {
-    try {
-      var node = JSON.readTree(json);
-      return node.path("topic").asText() + "-" + node.path("partition").asInt() + "@"
-          + node.path("offset").asLong() + ": " + node.path("error").asText();
-    } catch (IOException e) {
-      return json;
-    }
   }
 }

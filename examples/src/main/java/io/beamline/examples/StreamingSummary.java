@@ -1,5 +1,7 @@
 package io.beamline.examples;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,7 +97,7 @@ public record StreamingSummary(
             deadLetters.size(), deadLetterTopic,
             deadLetters.isEmpty()
                 ? ""
-                : ", e.g. " + shorten(StreamingJob.describeDeadLetter(deadLetters.get(0)))));
+                : ", e.g. " + shorten(describeDeadLetter(deadLetters.get(0)))));
     if (!hourly.isEmpty()) {
       lines.add("Busiest day: " + busiestDay);
     }
@@ -120,5 +122,16 @@ public record StreamingSummary(
 
   private static String shorten(String text) {
     return text.length() <= 160 ? text : text.substring(0, 157) + "...";
+  }
+
+  /** A dead-letter record in one line: where it came from and why it failed. */
+  private static String describeDeadLetter(String json) {
+    try {
+      var node = new ObjectMapper().readTree(json);
+      return node.path("topic").asText() + "-" + node.path("partition").asInt() + "@"
+          + node.path("offset").asLong() + ": " + node.path("error").asText();
+    } catch (IOException e) {
+      return json;
+    }
   }
 }
