@@ -227,12 +227,7 @@ public final class BenchmarkMain {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        JsonNode node;
-        try {
-          node = line.startsWith("{") ? BenchmarkWorker.JSON.readTree(line) : null;
-        } catch (IOException e) {
-          node = null;
-        }
+        JsonNode node = BenchmarkWorker.jsonLine(line);
         if (node == null || !node.has("type")) {
           System.out.println("   [" + runner + " stdout] " + line);
           continue;

@@ -1,9 +1,11 @@
 package io.beamline.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,6 +32,21 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 public final class BenchmarkWorker {
 
   static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * A line a child JVM printed on stdout, parsed: the harness's JSON line, or null for anything else
+   * (what a library printed).
+   */
+  static JsonNode jsonLine(String line) {
+    if (!line.startsWith("{")) {
+      return null;
+    }
+    try {
+      return JSON.readTree(line);
+    } catch (IOException e) {
+      return null; // not one of ours
+    }
+  }
 
   private final String runner;
   private final List<String> pipelines;

@@ -37,12 +37,7 @@ final class KafkaChild implements AutoCloseable {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        JsonNode node = null;
-        try {
-          node = line.startsWith("{") ? BenchmarkWorker.JSON.readTree(line) : null;
-        } catch (IOException e) {
-          // not ours
-        }
+        JsonNode node = BenchmarkWorker.jsonLine(line);
         if (node == null) {
           out.println("   [stdout] " + line);
         } else {

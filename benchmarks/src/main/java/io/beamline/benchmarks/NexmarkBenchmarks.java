@@ -262,12 +262,7 @@ public final class NexmarkBenchmarks {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        JsonNode node = null;
-        try {
-          node = line.startsWith("{") ? BenchmarkWorker.JSON.readTree(line) : null;
-        } catch (IOException e) {
-          // not one of ours
-        }
+        JsonNode node = BenchmarkWorker.jsonLine(line);
         if (node == null) {
           System.out.println("   [stdout] " + line);
           continue;

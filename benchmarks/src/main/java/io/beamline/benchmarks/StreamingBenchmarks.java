@@ -311,12 +311,7 @@ public final class StreamingBenchmarks {
         new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        JsonNode node = null;
-        try {
-          node = line.startsWith("{") ? BenchmarkWorker.JSON.readTree(line) : null;
-        } catch (IOException e) {
-          // not ours
-        }
+        JsonNode node = BenchmarkWorker.jsonLine(line);
         String type = node == null ? "" : node.path("type").asText();
         synchronized (result) {
           switch (type) {

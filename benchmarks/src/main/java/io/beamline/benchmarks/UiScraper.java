@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class UiScraper {
   private static final long PERIOD_MILLIS = 1000; // Prometheus' default scrape interval and the page's
+  /** A request the server does not answer in time fails the round, so {@link #stop} never waits long. */
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final URI ui;
   private final Thread thread;
@@ -65,7 +68,9 @@ final class UiScraper {
         long t0 = System.nanoTime();
         for (String path : List.of("metrics", "api/job", "api/progress?after=" + after)) {
           String body =
-              http.send(HttpRequest.newBuilder(ui.resolve(path)).build(), HttpResponse.BodyHandlers.ofString())
+              http.send(
+                      HttpRequest.newBuilder(ui.resolve(path)).timeout(REQUEST_TIMEOUT).build(),
+                      HttpResponse.BodyHandlers.ofString())
                   .body();
           if (path.startsWith("api/progress")) {
             after = BenchmarkWorker.JSON.readTree(body).path("lastSeq").asLong(after);
