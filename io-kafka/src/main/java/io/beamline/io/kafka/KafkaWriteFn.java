@@ -80,6 +80,12 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     this.spec = spec;
   }
 
+  /** Only in exactly-once mode: {@code withAtLeastOnce()} sends without transactions. */
+  @Override
+  public boolean commitsPerEpoch() {
+    return spec.exactlyOnce;
+  }
+
   @Setup
   public void setup() {
     writers = new HashMap<>();

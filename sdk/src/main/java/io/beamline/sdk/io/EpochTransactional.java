@@ -7,4 +7,14 @@ package io.beamline.sdk.io;
  * uncommitted epoch with another {@code --parallelism} when the pipeline has such a DoFn (without
  * one, state is re-partitioned and the replay is fine).
  */
-public interface EpochTransactional {}
+public interface EpochTransactional {
+  /**
+   * Whether this instance commits its output per epoch (true by default). A sink that can also run
+   * in an at-least-once mode answers false there: it then needs neither epochs nor a fixed
+   * parallelism, and a runner without epochs (RealtimeRunner, until its barrier checkpoints) runs
+   * it instead of refusing the pipeline.
+   */
+  default boolean commitsPerEpoch() {
+    return true;
+  }
+}

@@ -13,7 +13,8 @@ import java.util.List;
  * @param bounded true if the plan runs as one epoch over bounded input, false if it runs as a
  *     sequence of epochs or continuously: streaming was asked for, or a
  *     TestStream drives the pipeline
- * @param transactionalSinks steps whose DoFn is {@link io.beamline.sdk.io.EpochTransactional}
+ * @param transactionalSinks steps whose DoFn is {@link io.beamline.sdk.io.EpochTransactional} and
+ *     commits per epoch
  */
 public record ExecutablePlan(
     List<Stage> stages,

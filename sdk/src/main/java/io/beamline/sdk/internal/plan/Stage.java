@@ -156,6 +156,20 @@ public final class Stage {
     return exchangeOutputs.get(pc);
   }
 
+  /**
+   * Every exchange this stage writes into: those its PCollections are routed to, and those its
+   * partial combines write their accumulators to.
+   */
+  public Set<ExchangeSpec> outputExchanges() {
+    Set<ExchangeSpec> all = new LinkedHashSet<>(exchangeOutputs.values());
+    for (OperatorSpec operator : operators) {
+      if (operator instanceof OperatorSpec.PartialCombine partial) {
+        all.add(partial.exchange());
+      }
+    }
+    return all;
+  }
+
   /** Stages that must complete before this one starts (producers of its inputs and views). */
   public Set<Stage> upstream() {
     return upstream;

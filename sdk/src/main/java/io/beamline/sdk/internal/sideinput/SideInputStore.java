@@ -40,6 +40,7 @@ public final class SideInputStore {
   private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
   private final Map<PCollectionView<?>, Instant> watermarks = new HashMap<>();
   private final boolean complete;
+  private final boolean byWatermarkOnly;
   /** Changes whenever contents change, so readers know to rebuild their view values. */
   private long version;
 
@@ -49,7 +50,22 @@ public final class SideInputStore {
    *     once data arrived for it or the watermark of the view's input passed its end
    */
   public SideInputStore(boolean complete) {
+    this(complete, false);
+  }
+
+  private SideInputStore(boolean complete, boolean byWatermarkOnly) {
     this.complete = complete;
+    this.byWatermarkOnly = byWatermarkOnly;
+  }
+
+  /**
+   * A store for a run whose stages all run at once over bounded input (RealtimeRunner in batch): a
+   * view's producer writes its contents bundle by bundle while consumers already run, so a window
+   * is ready only once the view's watermark has passed it (at the latest when its producer is done),
+   * never merely because some data arrived for it.
+   */
+  public static SideInputStore readyByWatermark() {
+    return new SideInputStore(false, true);
   }
 
   /** Records the watermark of the PCollection behind {@code view} (epoch runs). */
@@ -75,6 +91,9 @@ public final class SideInputStore {
     if (watermark.isAfter(guaranteedFiring(view, window))
         || !watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
       return true;
+    }
+    if (byWatermarkOnly) {
+      return false;
     }
     for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
       if (value.getWindows().contains(window)) {

@@ -267,7 +267,8 @@ public final class PipelineTranslator {
     }
     PCollection<?> input = mainInput(application);
     DoFnSpec spec = doFnSpec(node, application, fn, input);
-    if (fn instanceof io.beamline.sdk.io.EpochTransactional) {
+    if (fn instanceof io.beamline.sdk.io.EpochTransactional transactional
+        && transactional.commitsPerEpoch()) {
       transactionalSinks.add(node.getFullName());
     }
     boolean stateful = signature.usesState() || signature.usesTimers();

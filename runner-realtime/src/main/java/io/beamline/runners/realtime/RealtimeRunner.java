@@ -1,0 +1,111 @@
+package io.beamline.runners.realtime;
+
+import com.google.common.base.Preconditions;
+import io.beamline.sdk.Parallelism;
+import io.beamline.sdk.UnsupportedTransformException;
+import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.translation.PipelineOverrides;
+import io.beamline.sdk.internal.translation.PipelineTranslator;
+import org.apache.beam.runners.core.metrics.NoOpMetricsSink;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.metrics.MetricsOptions;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsValidator;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs Apache Beam pipelines with every stage running at once, for as long as the job runs: each
+ * task of each stage is a long-lived thread, tasks are connected by bounded queues, records flow
+ * through as soon as they are read and watermarks travel in-band behind them (the idea of Spark's
+ * Real-Time Mode, on Beam pipelines). It runs the same translation, operators and state as {@code
+ * MicroBatchRunner}; see docs/realtime.md for when to pick which.
+ *
+ * <p>Use it with {@code --runner=RealtimeRunner}; options are in {@link RealtimePipelineOptions}.
+ * {@link #run} translates the pipeline before returning and throws {@link
+ * UnsupportedTransformException} if a transform cannot be executed (nothing runs then); the
+ * pipeline itself runs on background threads, see {@link RealtimePipelineResult}.
+ *
+ * <p>Guarantees: at-least-once until barrier checkpoints land (issue 11). A sink that commits per
+ * epoch (the Kafka sink in its default exactly-once mode) is refused at {@link #run}.
+ */
+public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
+  private static final Logger LOG = LoggerFactory.getLogger(RealtimeRunner.class);
+
+  private final RealtimePipelineOptions options;
+
+  protected RealtimeRunner(RealtimePipelineOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Creates the runner; called by Beam for {@code --runner=RealtimeRunner}.
+   *
+   * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or
+   *     below -1, {@code --maxBundleSize} or {@code --maxBundleTimeMillis} below 1, {@code
+   *     --channelCapacity} below 2, an unknown {@code --stateBackend}) or ask for something this
+   *     runner does not do yet ({@code --checkpointDir}, a {@code --metricsSink})
+   */
+  public static RealtimeRunner fromOptions(PipelineOptions options) {
+    RealtimePipelineOptions rtOptions =
+        PipelineOptionsValidator.validate(RealtimePipelineOptions.class, options);
+    Parallelism.of(rtOptions);
+    Preconditions.checkArgument(
+        rtOptions.getMaxBundleSize() >= 1,
+        "--maxBundleSize must be at least 1, got %s",
+        rtOptions.getMaxBundleSize());
+    Preconditions.checkArgument(
+        rtOptions.getMaxBundleTimeMillis() >= 1,
+        "--maxBundleTimeMillis must be at least 1, got %s",
+        rtOptions.getMaxBundleTimeMillis());
+    Preconditions.checkArgument(
+        rtOptions.getChannelCapacity() >= 2,
+        "--channelCapacity must be at least 2, got %s",
+        rtOptions.getChannelCapacity());
+    CheckpointSettings.stateBackendOf(rtOptions);
+    Preconditions.checkArgument(
+        rtOptions.getCheckpointDir() == null,
+        "--checkpointDir is not supported by RealtimeRunner yet: it does not checkpoint (its barrier"
+            + " checkpoints are issue 11); drop the option, or use --runner=MicroBatchRunner");
+    Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
+    Preconditions.checkArgument(
+        metricsSink == null || metricsSink == NoOpMetricsSink.class,
+        "--metricsSink=%s is not supported: RealtimeRunner does not push metrics to a sink yet;"
+            + " read them from PipelineResult.metrics() instead",
+        metricsSink == null ? null : metricsSink.getName());
+    return new RealtimeRunner(rtOptions);
+  }
+
+  /**
+   * Translates and starts {@code pipeline}.
+   *
+   * @throws UnsupportedTransformException if the pipeline uses a transform or feature this runner
+   *     does not execute (a sink that commits per epoch, until issue 11); the message names the
+   *     transform
+   */
+  @Override
+  public RealtimePipelineResult run(Pipeline pipeline) {
+    MetricsEnvironment.setMetricsSupported(true);
+    FileSystems.setDefaultPipelineOptions(options);
+    boolean streaming =
+        PipelineTranslator.needsEpochs(pipeline, options.as(StreamingOptions.class).isStreaming());
+    PipelineOverrides.apply(pipeline, streaming);
+    ExecutablePlan plan = PipelineTranslator.translate(pipeline, streaming);
+    if (!plan.transactionalSinks().isEmpty()) {
+      throw new UnsupportedTransformException(
+          plan.transactionalSinks().get(0),
+          "this sink commits its output per epoch (exactly-once), and RealtimeRunner has no"
+              + " epochs yet (its barrier checkpoints are issue 11): write with"
+              + " .withAtLeastOnce(), or run on --runner=MicroBatchRunner");
+    }
+    LOG.debug("Executable plan:\n{}", plan.describe());
+    RealtimePipelineResult result = new RealtimePipelineResult(plan, options);
+    result.start();
+    return result;
+  }
+}

@@ -1,0 +1,110 @@
+package io.beamline.runners.realtime.internal;
+
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.LockSupport;
+import org.jctools.queues.SpscArrayQueue;
+import org.joda.time.Instant;
+
+/**
+ * The queue from one producer task to one consumer task of an exchange: a bounded JCTools {@link
+ * SpscArrayQueue} of encoded records ({@code ExchangeCodec} output) and control items ({@link
+ * Watermark}, {@link #END}), in the order the producer sent them, so a watermark always follows the
+ * records before it.
+ *
+ * <p><b>Backpressure</b>: {@link #put} on a full queue waits (spin, yield, then park for 50 µs at a
+ * time) until the consumer has taken an item: the producer's thread stops, and with it whatever
+ * feeds it, up to the source. Nothing is buffered beyond the capacity, nothing is dropped.
+ *
+ * <p>Threading: one producer thread calls {@link #put}, one consumer thread {@link #poll}.
+ */
+public final class Channel {
+  /** The producer's output watermark from here on. */
+  public record Watermark(Instant value) {}
+
+  /** The producer is done: nothing follows. */
+  public static final Object END =
+      new Object() {
+        @Override
+        public String toString() {
+          return "END";
+        }
+      };
+
+  private final SpscArrayQueue<Object> queue;
+  private final Inbox consumer;
+  private final int index;
+  private final RunControl run;
+  /** Nanoseconds producers spent waiting for room: backpressure. */
+  private volatile long blockedNanos;
+
+  /**
+   * @param capacity items the queue holds (rounded up to a power of two by JCTools)
+   * @param index this channel's position among the consumer's channels
+   */
+  Channel(int capacity, Inbox consumer, int index, RunControl run) {
+    this.queue = new SpscArrayQueue<>(capacity);
+    this.consumer = consumer;
+    this.index = index;
+    this.run = run;
+  }
+
+  int index() {
+    return index;
+  }
+
+  /**
+   * Sends {@code item}, waiting while the queue is full.
+   *
+   * @throws CancellationException if the run stops (a failure elsewhere, or cancel) while waiting
+   */
+  void put(Object item) {
+    run.inFlight().sent(1);
+    if (!queue.offer(item)) {
+      waitToPut(item);
+    }
+    consumer.wake();
+  }
+
+  private void waitToPut(Object item) {
+    long start = System.nanoTime();
+    int attempts = 0;
+    do {
+      if (run.isStopped()) {
+        throw new CancellationException("the run stopped");
+      }
+      consumer.wake();
+      if (attempts < 100) {
+        Thread.onSpinWait();
+      } else if (attempts < 110) {
+        Thread.yield();
+      } else {
+        LockSupport.parkNanos(this, 50_000L);
+      }
+      attempts++;
+    } while (!queue.offer(item));
+    blockedNanos += System.nanoTime() - start;
+  }
+
+  /** The next item, or null if the queue is empty. */
+  Object poll() {
+    return queue.relaxedPoll();
+  }
+
+  boolean isEmpty() {
+    return queue.isEmpty();
+  }
+
+  /** Items in the queue now (approximate while both sides run). */
+  int size() {
+    return queue.size();
+  }
+
+  int capacity() {
+    return queue.capacity();
+  }
+
+  /** Nanoseconds the producer has waited for room so far. */
+  long blockedNanos() {
+    return blockedNanos;
+  }
+}

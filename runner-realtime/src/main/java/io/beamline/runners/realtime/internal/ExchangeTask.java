@@ -1,0 +1,93 @@
+package io.beamline.runners.realtime.internal;
+
+import io.beamline.sdk.internal.exchange.ExchangeCodec;
+import java.util.Arrays;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
+
+/**
+ * A task fed by an exchange: takes items from its channels round-robin, at most {@value #BATCH} from
+ * one channel at a time so no producer starves the others, decodes records and gives them to the
+ * stage, and keeps one watermark per channel; its input watermark is the minimum over them (an
+ * ended channel counts as +∞). With nothing waiting it ends the bundle and parks until a producer
+ * wakes it, the open bundle's time is up, or — on the wall clock — a processing-time tick is due.
+ *
+ * <p>Threading: its own thread (see {@link TaskThread}).
+ */
+final class ExchangeTask extends TaskThread {
+  private static final int BATCH = 256;
+  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  private final ExchangeCodec codec;
+  private final Channel[] channels;
+  private final Instant[] channelWatermarks;
+  private int live;
+
+  ExchangeTask(TaskThread.Parts parts, ExchangeCodec codec) {
+    super(parts);
+    this.codec = codec;
+    this.channels = inbox.channels().toArray(new Channel[0]);
+    this.channelWatermarks = new Instant[channels.length];
+    Arrays.fill(channelWatermarks, BoundedWindow.TIMESTAMP_MIN_VALUE);
+    this.live = channels.length;
+  }
+
+  @Override
+  protected void body() throws Exception {
+    int start = 0;
+    if (live == 0) {
+      advanceInputWatermark(BoundedWindow.TIMESTAMP_MAX_VALUE);
+    }
+    while (live > 0) {
+      if (run.isStopped()) {
+        throw new CancellationException("the run stopped");
+      }
+      tick();
+      boolean progress = handleControl(channelWatermark());
+      boolean watermarkMoved = false;
+      for (int i = 0; i < channels.length; i++) {
+        int c = (start + i) % channels.length;
+        Channel channel = channels[c];
+        for (int n = 0; n < BATCH; n++) {
+          Object item = channel.poll();
+          if (item == null) {
+            break;
+          }
+          progress = true;
+          unsettled++;
+          if (item instanceof Channel.Watermark watermark) {
+            channelWatermarks[c] = watermark.value();
+            watermarkMoved = true;
+          } else if (item == Channel.END) {
+            channelWatermarks[c] = BoundedWindow.TIMESTAMP_MAX_VALUE;
+            live--;
+            watermarkMoved = true;
+            break;
+          } else {
+            processElement(codec.decode(item));
+          }
+        }
+      }
+      start = (start + 1) % Math.max(1, channels.length);
+      if (watermarkMoved) {
+        advanceInputWatermark(channelWatermark());
+      }
+      if (!progress || watermarkMoved || bundleFull()) {
+        endBundle();
+      }
+      if (!progress) {
+        inbox.park(nanosToBundleEnd(IDLE_PARK_NANOS));
+      }
+    }
+  }
+
+  private Instant channelWatermark() {
+    Instant min = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    for (Instant watermark : channelWatermarks) {
+      min = watermark.isBefore(min) ? watermark : min;
+    }
+    return min;
+  }
+}

@@ -1,0 +1,247 @@
+package io.beamline.runners.realtime.internal;
+
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.metrics.RunMetrics;
+import io.beamline.sdk.internal.operators.SourceProgress;
+import io.beamline.sdk.internal.operators.Sources;
+import io.beamline.sdk.internal.operators.StageTask;
+import io.beamline.sdk.internal.operators.TaskContext;
+import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.plan.SourceSpec;
+import io.beamline.sdk.internal.plan.Stage;
+import io.beamline.sdk.internal.sideinput.SideInputStore;
+import io.beamline.sdk.internal.state.KeyedStateStore;
+import io.beamline.sdk.internal.state.RocksDbDirs;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import io.beamline.sdk.internal.state.StateBackend;
+import io.beamline.sdk.BeamlinePipelineOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.io.UnboundedSource;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs an {@link ExecutablePlan} with every task of every stage started at once, each on its own
+ * thread for the whole run, connected by bounded channels ({@link Topology}); records flow through
+ * as soon as they are read, watermarks in-band behind them. The run is over when every task has
+ * drained and ended; the first failure stops all of them.
+ *
+ * <p>Threading: {@link #execute} runs on the caller's (driver) thread, which waits for the task
+ * threads; {@link #stop} from any thread.
+ */
+public final class RealtimeEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(RealtimeEngine.class);
+
+  private final ExecutablePlan plan;
+  private final PipelineOptions options;
+  private final int parallelism;
+  private final RunControl run;
+  private final boolean enforceModel;
+  private final List<TaskThread> tasks = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+
+  /**
+   * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
+   */
+  public RealtimeEngine(
+      ExecutablePlan plan,
+      PipelineOptions options,
+      int parallelism,
+      RunMetrics metrics,
+      RunControl.Settings settings,
+      boolean enforceModel) {
+    this.plan = plan;
+    this.options = options;
+    this.parallelism = parallelism;
+    this.enforceModel = enforceModel;
+    boolean testStream = false;
+    for (Stage stage : plan.stages()) {
+      testStream |= stage.source() instanceof SourceSpec.TestStreamRead;
+    }
+    this.run =
+        new RunControl(
+            settings,
+            testStream ? RealtimeClock.synthetic() : RealtimeClock.wallClock(),
+            metrics,
+            testStream ? new InFlight() : InFlight.NONE);
+  }
+
+  /** Stops the run: every task ends as soon as it can (cancel). */
+  public void stop() {
+    run.stop();
+    synchronized (threads) {
+      threads.forEach(Thread::interrupt);
+    }
+  }
+
+  /**
+   * Runs the plan until every task has ended.
+   *
+   * @throws InterruptedException if the calling thread is interrupted (cancel); the tasks are
+   *     stopped first
+   * @throws Exception the first failure of a task (user code exceptions arrive wrapped in Beam's
+   *     {@code UserCodeException}), or of splitting a source
+   */
+  public void execute() throws Exception {
+    StateBackend backend =
+        CheckpointSettings.stateBackendOf(options.as(BeamlinePipelineOptions.class));
+    Path rocksDbDir =
+        backend == StateBackend.ROCKSDB && !plan.bounded() ? RocksDbDirs.create() : null;
+    RocksDbStore rocksDb = rocksDbDir == null ? null : RocksDbStore.open(rocksDbDir);
+    try {
+      build(rocksDb);
+      synchronized (threads) {
+        threads.forEach(Thread::start);
+      }
+      awaitTasks();
+    } finally {
+      if (rocksDb != null) {
+        rocksDb.close();
+        MoreFiles.deleteRecursively(rocksDbDir, RecursiveDeleteOption.ALLOW_INSECURE);
+      }
+    }
+    Throwable failure = run.failure();
+    if (failure != null) {
+      throw failure instanceof Exception e ? e : new RuntimeException(failure);
+    }
+  }
+
+  private void awaitTasks() throws InterruptedException {
+    try {
+      for (Thread thread : threads) {
+        while (thread.isAlive()) {
+          thread.join(100);
+          if (run.failure() != null) {
+            stop(); // a task failed: the others must not wait for its output forever
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      stop();
+      for (Thread thread : threads) {
+        thread.join(10_000);
+      }
+      throw e;
+    }
+  }
+
+  /** Wires the channels and creates every task (operators created, not yet opened). */
+  private void build(@Nullable RocksDbStore rocksDb) throws Exception {
+    Topology topology = new Topology(plan, parallelism, run);
+    SideInputStore sideInputs =
+        plan.bounded() ? SideInputStore.readyByWatermark() : new SideInputStore(false);
+    StageWatermarks watermarks = new StageWatermarks(plan, parallelism, sideInputs, topology);
+    AtomicLong activity = new AtomicLong();
+    List<Inbox> allInboxes = new ArrayList<>();
+    for (Stage stage : plan.stages()) {
+      for (int p = 0; p < parallelism; p++) {
+        allInboxes.add(topology.inbox(stage, p));
+      }
+    }
+    for (Stage stage : plan.stages()) {
+      TaskContext.Shared shared =
+          new TaskContext.Shared(
+              options,
+              parallelism,
+              plan.bounded(),
+              (spec, producer, partition) -> topology.writer(spec, producer, stage, partition),
+              sideInputs,
+              activity,
+              enforceModel,
+              SourceProgress.NONE);
+      List<?> splits = stage.source() == null ? null : split(stage.source());
+      boolean keyed = stage.inputExchange() != null && stage.inputExchange().isKeyed();
+      for (int p = 0; p < parallelism; p++) {
+        KeyedStateStore store =
+            !keyed
+                ? null
+                : rocksDb == null
+                    ? new KeyedStateStore()
+                    : KeyedStateStore.rocksDb(rocksDb, stage.id(), stage.inputExchange().keyCoder());
+        StageTask task =
+            new StageTask(
+                stage,
+                new TaskContext(
+                    shared, stage, p, store, stage.sideInputs().isEmpty() ? null : new ArrayList<>()));
+        TaskThread.Parts parts =
+            new TaskThread.Parts(
+                stage,
+                p,
+                task,
+                run,
+                topology.inbox(stage, p),
+                watermarks,
+                topology.outputs(stage, p),
+                store,
+                plan.bounded());
+        TaskThread thread;
+        if (stage.source() instanceof SourceSpec.TestStreamRead read && p == 0) {
+          List<Inbox> others = new ArrayList<>(allInboxes);
+          others.remove(parts.inbox());
+          thread = new TestStreamTask(parts, read.testStream(), others);
+        } else if (stage.source() != null) {
+          thread = new SourceTask(parts, reader(stage.source(), share(splits, p)));
+        } else {
+          thread = new ExchangeTask(parts, topology.inputCodec(stage));
+        }
+        tasks.add(thread);
+        Thread t = new Thread(thread, "beamline-rt-" + stage.id() + "-" + p);
+        t.setDaemon(true);
+        threads.add(t);
+      }
+    }
+    run.inFlight().tasksStarting(tasks.size());
+    LOG.debug("Real-time run of {} stages x {} partitions wired", plan.stages().size(), parallelism);
+  }
+
+  /** The splits of a source: bounded reads and Impulse as {@link Sources} splits them, unbounded
+   * reads by {@code UnboundedSource.split}; a TestStream has none (one task plays it). */
+  private List<?> split(SourceSpec source) throws Exception {
+    if (source instanceof SourceSpec.UnboundedRead read) {
+      return run.metrics()
+          .withSourceMetrics(read.stepName(), () -> read.source().split(parallelism, options));
+    }
+    if (source instanceof SourceSpec.TestStreamRead) {
+      return List.of();
+    }
+    return run.metrics()
+        .withSourceMetrics(
+            source.stepName(), () -> Sources.split(source, options, parallelism));
+  }
+
+  /** Task {@code p}'s splits: every P-th one, starting at p. */
+  private List<Object> share(List<?> splits, int p) {
+    List<Object> mine = new ArrayList<>();
+    for (int s = p; s < splits.size(); s += parallelism) {
+      mine.add(splits.get(s));
+    }
+    return mine;
+  }
+
+  @SuppressWarnings("unchecked")
+  private SourceTask.SourceReader reader(SourceSpec source, List<Object> splits) throws Exception {
+    if (source instanceof SourceSpec.Impulse) {
+      return SourceTask.impulse(!splits.isEmpty());
+    }
+    if (source instanceof SourceSpec.BoundedRead) {
+      return SourceTask.bounded((List<BoundedSource<?>>) (List<?>) splits, options);
+    }
+    if (source instanceof SourceSpec.UnboundedRead) {
+      return SourceTask.unbounded((List<UnboundedSource<?, ?>>) (List<?>) splits, options);
+    }
+    return SourceTask.impulse(false); // a TestStream's other partitions: nothing to read
+  }
+
+  /** The run's shared state, for progress and cancel. */
+  public RunControl control() {
+    return run;
+  }
+}

@@ -1,0 +1,330 @@
+package io.beamline.runners.realtime.internal;
+
+import io.beamline.sdk.internal.operators.StageTask;
+import io.beamline.sdk.internal.operators.TaskContext;
+import io.beamline.sdk.internal.plan.Stage;
+import io.beamline.sdk.internal.state.KeyedStateStore;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/**
+ * One task of a real-time run — one partition of one stage — on its own thread for the whole run:
+ * it opens the stage's operators, feeds them input as it arrives ({@link #body}), ends bundles, and
+ * moves time: its input watermark (in-band, from its channels or its source), the processing-time
+ * clock, and its output watermark, which it sends on every output channel after the records before
+ * it. When its input is over it drains (fires what remains, see {@link #drain}), sends {@link
+ * Channel#END} downstream and closes the operators.
+ *
+ * <p><b>Bundles</b> end when the task finds no input waiting (so latency is not hostage to a batch),
+ * after {@code maxBundleSize} elements, after {@code maxBundleTimeMillis}, and before the output
+ * watermark moves (so what a bundle wrote — a side input's contents — is complete before the
+ * watermark says so).
+ *
+ * <p>Threading: everything here runs on the task's own thread, except what the shared objects
+ * ({@link Channel}, {@link Inbox}, {@link StageWatermarks}, {@link RunControl}) synchronise.
+ */
+abstract class TaskThread implements Runnable {
+  /** How often a task moves processing time on the wall clock, at most. */
+  private static final long PROCESSING_TIME_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  protected final Stage stage;
+  protected final int partition;
+  protected final StageTask task;
+  protected final RunControl run;
+  protected final Inbox inbox;
+  private final StageWatermarks watermarks;
+  private final List<Channel> outputs;
+  private final @Nullable KeyedStateStore keyedState;
+  private final boolean bounded;
+  private final long maxBundleNanos;
+  protected Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private long lastTickNanos;
+  private boolean inBundle;
+  private long bundleStartNanos;
+  private long bundleElements;
+  private boolean viewsWritten;
+  /** Items taken from the inbox since the last bundle ended (see {@link InFlight}). */
+  protected long unsettled;
+  private boolean startupSettled;
+  private volatile long elementsIn;
+
+  /**
+   * What a task is made of.
+   *
+   * @param outputs every channel the task writes into
+   * @param keyedState the partition's keyed state, or null for a stage without keyed state
+   * @param bounded true in a bounded run: processing time jumps to +∞ at the end of the input
+   */
+  record Parts(
+      Stage stage,
+      int partition,
+      StageTask task,
+      RunControl run,
+      Inbox inbox,
+      StageWatermarks watermarks,
+      List<Channel> outputs,
+      @Nullable KeyedStateStore keyedState,
+      boolean bounded) {}
+
+  TaskThread(Parts parts) {
+    this.stage = parts.stage();
+    this.partition = parts.partition();
+    this.task = parts.task();
+    this.run = parts.run();
+    this.inbox = parts.inbox();
+    this.watermarks = parts.watermarks();
+    this.outputs = parts.outputs();
+    this.keyedState = parts.keyedState();
+    this.bounded = parts.bounded();
+    this.maxBundleNanos = TimeUnit.MILLISECONDS.toNanos(run.settings().maxBundleTimeMillis());
+  }
+
+  /** Feeds the task until its input is over (every channel ended, or the source is exhausted). */
+  protected abstract void body() throws Exception;
+
+  @Override
+  public final void run() {
+    inbox.setOwner(Thread.currentThread());
+    TaskContext context = task.context();
+    try {
+      task.open();
+      context.setProcessingTime(run.clock().now());
+      body();
+      drain();
+      for (Channel output : outputs) {
+        output.put(Channel.END);
+      }
+    } catch (Throwable t) {
+      run.metrics().attemptOnly(context.takeMetrics());
+      if (!(t instanceof CancellationException && run.isStopped())) {
+        run.fail(t);
+      }
+    } finally {
+      inbox.close();
+      try {
+        task.close();
+      } catch (Exception e) {
+        run.fail(e);
+      }
+    }
+  }
+
+  /** Called before the task is given anything to process: starts a bundle if none is open. */
+  protected final void beginWork() {
+    if (!inBundle) {
+      inBundle = true;
+      bundleStartNanos = System.nanoTime();
+    }
+  }
+
+  /** Gives one decoded element to the stage's root operator. */
+  protected final void processElement(Object element) throws Exception {
+    beginWork();
+    task.processElement(element);
+    bundleElements++;
+    elementsIn++;
+  }
+
+  /** Counts an element a source task emitted into its stage. */
+  protected final void countSourceElement() {
+    beginWork();
+    bundleElements++;
+    elementsIn++;
+  }
+
+  /** Elements given to this task so far (read by progress reporting on another thread). */
+  long elementsIn() {
+    return elementsIn;
+  }
+
+  /** True when the open bundle has reached its size or age limit. */
+  protected final boolean bundleFull() {
+    return inBundle
+        && (bundleElements >= run.settings().maxBundleSize()
+            || System.nanoTime() - bundleStartNanos >= maxBundleNanos);
+  }
+
+  /** Nanoseconds until the open bundle must end, or {@code otherwise} without one. */
+  protected final long nanosToBundleEnd(long otherwise) {
+    return inBundle
+        ? Math.max(0, maxBundleNanos - (System.nanoTime() - bundleStartNanos))
+        : otherwise;
+  }
+
+  /** Moves the task's input watermark (never back) and fires what it makes due. */
+  protected final void advanceInputWatermark(Instant watermark) throws Exception {
+    if (watermarks.readsViews(stage)) {
+      Instant views = watermarks.viewWatermark(stage);
+      watermark = views.isBefore(watermark) ? views : watermark;
+    }
+    if (watermark.isAfter(inputWatermark)) {
+      if (!stage.sideInputs().isEmpty()) {
+        // operators retry held-back elements when a bundle starts: end the open one first
+        endBundle();
+      }
+      inputWatermark = watermark;
+      beginWork();
+      task.advanceInputWatermark(watermark);
+    }
+  }
+
+  /**
+   * Retries elements held back for side inputs, which may be ready now, in a bundle of their own
+   * (operators retry them when a bundle starts).
+   */
+  protected final void sideInputsChanged(Instant channelWatermark) throws Exception {
+    endBundle();
+    Instant before = inputWatermark;
+    advanceInputWatermark(channelWatermark);
+    if (!inputWatermark.isAfter(before)) {
+      beginWork();
+      task.advanceInputWatermark(inputWatermark);
+    }
+  }
+
+  /**
+   * Sets the processing time elements are processed at, and on the wall clock fires
+   * processing-time timers every few milliseconds.
+   */
+  protected final void tick() throws Exception {
+    Instant now = run.clock().now();
+    task.context().setProcessingTime(now);
+    if (!run.clock().isSynthetic()) {
+      long nanos = System.nanoTime();
+      if (nanos - lastTickNanos >= PROCESSING_TIME_TICK_NANOS && now.isAfter(processingTime)) {
+        lastTickNanos = nanos;
+        advanceProcessingTime(now);
+      }
+    }
+  }
+
+  /** Fires processing-time timers up to {@code now}. */
+  protected final void advanceProcessingTime(Instant now) throws Exception {
+    if (!now.isAfter(processingTime)) {
+      return;
+    }
+    if (now.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+      task.context().setProcessingTime(now);
+    }
+    processingTime = now;
+    beginWork();
+    task.advanceProcessingTime(now);
+  }
+
+  /** Handles the inbox's control messages; true if there were any. */
+  protected final boolean handleControl(Instant channelWatermark) throws Exception {
+    boolean any = false;
+    for (Inbox.Control message = inbox.pollControl(); message != null; message = inbox.pollControl()) {
+      any = true;
+      unsettled++;
+      switch (message) {
+        case PROCESSING_TIME -> advanceProcessingTime(run.clock().now());
+        case SIDE_INPUTS -> sideInputsChanged(channelWatermark);
+      }
+    }
+    return any;
+  }
+
+  /**
+   * Ends the open bundle (operators' {@code finishBundle}, bundle finalizations, metrics committed),
+   * then sends the output watermark — the input watermark held back by the operators' holds — if
+   * it moved, and settles the items taken so far.
+   */
+  protected final void endBundle() throws Exception {
+    if (inBundle) {
+      inBundle = false;
+      viewsWritten |= bundleElements > 0 && !stage.producedViews().isEmpty();
+      bundleElements = 0;
+      task.finishBundle();
+      task.flushExchanges();
+      task.finalizeBundles();
+      run.metrics().commit(task.context().takeMetrics());
+    }
+    Instant hold = task.outputWatermarkHold();
+    Instant output = hold.isBefore(inputWatermark) ? hold : inputWatermark;
+    if (output.isAfter(outputWatermark)) {
+      outputWatermark = output;
+      Channel.Watermark item = new Channel.Watermark(output);
+      for (Channel channel : outputs) {
+        channel.put(item);
+      }
+      watermarks.update(stage, partition, output);
+    }
+    if (viewsWritten) {
+      viewsWritten = false;
+      watermarks.viewsWritten(stage);
+    }
+    if (!startupSettled) {
+      startupSettled = true;
+      unsettled++; // the count the engine took for this task's start (see InFlight)
+    }
+    if (unsettled > 0) {
+      run.inFlight().settled(unsettled);
+      unsettled = 0;
+    }
+  }
+
+  /**
+   * After the input is over (input watermark +∞): fires what remains until the output watermark is
+   * +∞. A bounded run jumps processing time to +∞ (as Beam's Flink batch runner). A streaming run
+   * waits for the wall clock while a processing-time timer is pending (a splittable DoFn's resume
+   * timer: PeriodicImpulse, Watch), answering side-input changes meanwhile; when nothing is pending
+   * and something still holds the watermark, processing time jumps to +∞; if even that moves
+   * nothing, the task fails as stuck instead of spinning.
+   *
+   * @throws IllegalStateException if the task cannot finish
+   */
+  private void drain() throws Exception {
+    endBundle();
+    boolean synthetic = run.clock().isSynthetic();
+    if (bounded || synthetic) {
+      advanceProcessingTime(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      endBundle();
+    }
+    while (outputWatermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+      if (run.isStopped()) {
+        throw new CancellationException("the run stopped");
+      }
+      if (handleControl(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        endBundle();
+      }
+      Instant timer =
+          keyedState == null || synthetic
+              ? BoundedWindow.TIMESTAMP_MAX_VALUE
+              : keyedState.earliestProcessingTimer();
+      if (timer.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        long wait = timer.getMillis() + 1 - run.clock().now().getMillis();
+        if (wait > 0) {
+          inbox.park(TimeUnit.MILLISECONDS.toNanos(Math.min(wait, 100)));
+        } else {
+          advanceProcessingTime(run.clock().now());
+          endBundle();
+        }
+        continue;
+      }
+      if (inputWatermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        inbox.park(TimeUnit.MILLISECONDS.toNanos(100)); // side inputs not complete yet
+        continue;
+      }
+      if (!stage.sideInputs().isEmpty()) {
+        sideInputsChanged(inputWatermark);
+      }
+      advanceProcessingTime(BoundedWindow.TIMESTAMP_MAX_VALUE);
+      endBundle();
+      if (outputWatermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
+        throw new IllegalStateException(
+            String.format(
+                "%s is stuck after its input ended: its output watermark is held at %s even at"
+                    + " the end of processing time",
+                task, outputWatermark));
+      }
+    }
+  }
+
+}
