@@ -113,7 +113,6 @@ public final class KafkaBenchmarks {
     List<ObjectNode> runs = new ArrayList<>();
     Map<String, String> loads = new LinkedHashMap<>();
     List<String> errors = new ArrayList<>();
-    String classpath = Runners.classpathFor(Runners.MICRO_BATCH, BenchmarkMain.classpath());
     long preloadMs = -1;
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
@@ -133,6 +132,7 @@ public final class KafkaBenchmarks {
         }
         String before = MachineInfo.loadAverage();
         try {
+          String classpath = Runners.classpathFor(job.system().runner(), BenchmarkMain.classpath());
           runChild(job, setup, warmups, iterations, parallelism, heap, javaBin, classpath, logDir, opts, runs, errors);
         } catch (Exception e) {
           errors.add(job.label() + ": " + BenchmarkWorker.rootMessage(e));

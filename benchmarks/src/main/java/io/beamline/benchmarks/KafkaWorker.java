@@ -46,7 +46,9 @@ import org.joda.time.Duration;
  *
  * <p>Systems ({@code --system=}): {@code beamline} (MicroBatchRunner: {@code io.beamline.io.kafka.KafkaIO.read()}
  * → {@link KafkaCopy#transform} → {@code KafkaIO.write()}, exactly-once, {@code --checkpointDir} in a new
- * directory under {@code --tmp-dir}) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
+ * directory under {@code --tmp-dir}), {@code realtime} (the same pipeline on RealtimeRunner, always at-least-once
+ * until its barrier checkpoints land; {@code -<N>[k|m]} is its {@code --maxBundleSize}, {@code --realtime-args}
+ * pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
  * {@code -alo} (at-least-once: {@code KafkaIO.write().withAtLeastOnce()} / no transactions), {@code -<N>[k|m]}
  * ({@code --maxRecordsPerBatch=N} / at most N records per transaction) and, for the floor, {@code -<T>t} (T loops;
  * default one per {@code --parallelism}, as the runner has one task per core).
@@ -57,22 +59,34 @@ public final class KafkaWorker {
   private static final Pattern THREADS = Pattern.compile("(\\d+)t");
 
   /** A parsed system name. */
-  record SystemSpec(String name, boolean beamline, boolean exactlyOnce, long maxRecords, int threads) {
+  record SystemSpec(
+      String name, boolean beamline, boolean realtime, boolean exactlyOnce, long maxRecords, int threads) {
+
+    /** The runner of a Beamline system: {@code realtime[-...]} runs on RealtimeRunner. */
+    String runner() {
+      return realtime ? Runners.REALTIME : Runners.MICRO_BATCH;
+    }
 
     static SystemSpec parse(String name) {
       String[] parts = name.split("-");
       boolean beamline;
+      boolean realtime = false;
       switch (parts[0]) {
         case "beamline":
           beamline = true;
+          break;
+        case "realtime":
+          beamline = true;
+          realtime = true;
           break;
         case "floor":
           beamline = false;
           break;
         default:
-          throw new IllegalArgumentException("system must be beamline[-...] or floor[-...], got '" + name + "'");
+          throw new IllegalArgumentException(
+              "system must be beamline[-...], realtime[-...] or floor[-...], got '" + name + "'");
       }
-      boolean exactlyOnce = true;
+      boolean exactlyOnce = !realtime; // RealtimeRunner has no exactly-once sink yet (issue 11)
       long maxRecords = -1;
       int threads = 0; // the floor: one loop per --parallelism
       for (int i = 1; i < parts.length; i++) {
@@ -89,7 +103,10 @@ public final class KafkaWorker {
               + "' (known: alo, <N>[k|m], and <T>t for floor)");
         }
       }
-      return new SystemSpec(name, beamline, exactlyOnce, maxRecords, threads);
+      if (realtime && exactlyOnce) {
+        throw new IllegalArgumentException("system '" + name + "': RealtimeRunner runs at-least-once only");
+      }
+      return new SystemSpec(name, beamline, realtime, exactlyOnce, maxRecords, threads);
     }
   }
 
@@ -177,14 +194,21 @@ public final class KafkaWorker {
     if (system.beamline()) {
       checkpointDir = Files.createTempDirectory(
           Path.of(opts.getOrDefault("tmp-dir", System.getProperty("java.io.tmpdir"))), "beamline-bench-kafka-");
-      List<String> args = new ArrayList<>(Runners.streamingPipelineArgs(Runners.MICRO_BATCH, parallelism));
-      args.add("--batchInterval=" + interval);
-      args.add("--checkpointDir=" + checkpointDir);
+      List<String> args = new ArrayList<>(Runners.streamingPipelineArgs(system.runner(), parallelism));
       args.add("--jobName=" + runId.replaceAll("[^A-Za-z0-9-]", "-"));
-      if (system.maxRecords() > 0) {
-        args.add("--maxRecordsPerBatch=" + system.maxRecords());
+      if (system.realtime()) {
+        if (system.maxRecords() > 0) {
+          args.add("--maxBundleSize=" + system.maxRecords());
+        }
+        args.addAll(Args.list(opts, "realtime-args", List.of()));
+      } else {
+        args.add("--batchInterval=" + interval);
+        args.add("--checkpointDir=" + checkpointDir);
+        if (system.maxRecords() > 0) {
+          args.add("--maxRecordsPerBatch=" + system.maxRecords());
+        }
+        args.addAll(Args.list(opts, "microbatch-args", List.of()));
       }
-      args.addAll(Args.list(opts, "microbatch-args", List.of()));
       pipeline = copyPipeline(options(args), in, out, "bench-" + runId, system.exactlyOnce()).run();
     } else {
       floor = KafkaFloor.start(bootstrap, in, out, "floor-" + runId,

@@ -11,6 +11,7 @@ import java.util.List;
 public final class Runners {
 
   public static final String MICRO_BATCH = "MicroBatchRunner";
+  public static final String REALTIME = "RealtimeRunner";
   public static final String DIRECT = "DirectRunner";
   public static final String FLINK = "FlinkRunner";
 
@@ -21,6 +22,8 @@ public final class Runners {
 
   /** Fully qualified so it resolves whether or not the runner registers a short name. */
   static final String MICRO_BATCH_CLASS = "io.beamline.runners.microbatch.MicroBatchRunner";
+
+  static final String REALTIME_CLASS = "io.beamline.runners.realtime.RealtimeRunner";
 
   /**
    * Flink 1.19 on Java 17 reflects into JDK internals (Kryo, its memory manager, netty); these are the opens the
@@ -45,12 +48,7 @@ public final class Runners {
 
   private Runners() {}
 
-  /**
-   * Every runner the harness knows, in the default order of the reports. RealtimeRunner joins with one entry
-   * here once its module exists, e.g. {@code new RunnerSpec("RealtimeRunner",
-   * "io.beamline.runners.realtime.RealtimeRunner", List.of("--parallelism=%d"), List.of("--parallelism=%d"),
-   * dir -> List.of("--checkpointDir=" + dir), RunnerSpec.beamlineModule("runner-realtime"), List.of())}.
-   */
+  /** Every runner the harness knows, in the default order of the reports. */
   public static final List<RunnerSpec> ALL =
       List.of(
           new RunnerSpec(
@@ -62,6 +60,15 @@ public final class Runners {
               // keeps one run from resuming another
               dir -> List.of("--checkpointDir=" + dir),
               RunnerSpec.beamlineModule("runner-microbatch"),
+              List.of()),
+          // no checkpoints yet (issue 11): nothing per run
+          new RunnerSpec(
+              REALTIME,
+              REALTIME_CLASS,
+              List.of("--parallelism=%d"),
+              List.of("--parallelism=%d"),
+              dir -> List.of(),
+              RunnerSpec.beamlineModule("runner-realtime"),
               List.of()),
           // Defaults on purpose: immutability and encodability enforcement stay on, targetParallelism is
           // max(cores, 3). That is how DirectRunner is normally used, and what its numbers in docs/benchmarks.md
