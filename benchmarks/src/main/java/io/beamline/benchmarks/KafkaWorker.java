@@ -47,7 +47,7 @@ import org.joda.time.Duration;
  * <p>Systems ({@code --system=}): {@code beamline} (MicroBatchRunner: {@code io.beamline.io.kafka.KafkaIO.read()}
  * → {@link KafkaCopy#transform} → {@code KafkaIO.write()}, exactly-once, {@code --checkpointDir} in a new
  * directory under {@code --tmp-dir}), {@code realtime} (the same pipeline on RealtimeRunner, always at-least-once
- * until its barrier checkpoints land; {@code -<N>[k|m]} is its {@code --maxBundleSize}, {@code --realtime-args}
+ * until its barrier checkpoints land; {@code -<N>[k|m]} is its {@code --maxBundleElements}, {@code --realtime-args}
  * pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
  * {@code -alo} (at-least-once: {@code KafkaIO.write().withAtLeastOnce()} / no transactions), {@code -<N>[k|m]}
  * ({@code --maxRecordsPerBatch=N} / at most N records per transaction) and, for the floor, {@code -<T>t} (T loops;
@@ -198,7 +198,7 @@ public final class KafkaWorker {
       args.add("--jobName=" + runId.replaceAll("[^A-Za-z0-9-]", "-"));
       if (system.realtime()) {
         if (system.maxRecords() > 0) {
-          args.add("--maxBundleSize=" + system.maxRecords());
+          args.add("--maxBundleElements=" + system.maxRecords());
         }
         args.addAll(Args.list(opts, "realtime-args", List.of()));
       } else {

@@ -10,12 +10,19 @@ import org.apache.beam.sdk.options.Description;
  * --parallelism}, {@code --stateBackend}, {@code --enforceModel}, …) it takes:
  *
  * <ul>
- *   <li>{@code --maxBundleSize}: elements after which a task ends its bundle; default 1,000, as
- *       FlinkPipelineOptions' {@code maxBundleSize}.
+ *   <li>{@code --maxBundleElements}: elements after which a task ends its bundle; default 1,000,
+ *       the meaning and default of FlinkPipelineOptions' {@code maxBundleSize}. Not called {@code
+ *       maxBundleSize}: Beam refuses one property declared with two different {@code @Default}s,
+ *       which it would be whenever FlinkRunner is on the class path too (the examples, the
+ *       benchmarks).
  *   <li>{@code --maxBundleTimeMillis}: milliseconds after which a task ends its bundle; default
  *       1,000, as FlinkPipelineOptions' {@code maxBundleTimeMills}.
  *   <li>{@code --channelCapacity}: items each queue between two tasks holds before the producer
  *       waits (backpressure); default 1,024.
+ *   <li>{@code --progressInterval}: how often a {@link RealtimeProgress} is reported (a number with
+ *       unit {@code ms}, {@code s} or {@code m}); default {@code 1s}. Reports go to {@code
+ *       --progressFile} (JSON lines) when it is given, and to {@link
+ *       RealtimePipelineResult#recentProgress()}.
  * </ul>
  *
  * <p>Unlike Flink, a task also ends its bundle as soon as it finds no input waiting, so at low rates
@@ -27,9 +34,9 @@ public interface RealtimePipelineOptions extends BeamlinePipelineOptions {
       "Elements after which a task ends its bundle (a bundle also ends when no input is waiting)."
           + " Default 1000, as Flink's maxBundleSize.")
   @Default.Long(1000)
-  Long getMaxBundleSize();
+  Long getMaxBundleElements();
 
-  void setMaxBundleSize(Long value);
+  void setMaxBundleElements(Long value);
 
   @Description(
       "Milliseconds after which a task ends its bundle. Default 1000, as Flink's"
@@ -38,6 +45,14 @@ public interface RealtimePipelineOptions extends BeamlinePipelineOptions {
   Long getMaxBundleTimeMillis();
 
   void setMaxBundleTimeMillis(Long value);
+
+  @Description(
+      "How often progress is reported (rows in and out, latency, watermarks, queues), e.g. 500ms,"
+          + " 1s (units ms, s, m). Default 1s.")
+  @Default.String("1s")
+  String getProgressInterval();
+
+  void setProgressInterval(String value);
 
   @Description("Items each queue between two tasks holds before its producer waits. Default 1024.")
   @Default.Integer(1024)

@@ -41,10 +41,12 @@ public final class RealtimePipelineResult implements PipelineResult {
             Parallelism.of(options),
             metrics,
             new RunControl.Settings(
-                options.getMaxBundleSize(),
+                options.getMaxBundleElements(),
                 options.getMaxBundleTimeMillis(),
                 options.getChannelCapacity()),
-            Boolean.TRUE.equals(options.getEnforceModel()));
+            Boolean.TRUE.equals(options.getEnforceModel()),
+            RealtimeRunner.progressIntervalMillis(options.getProgressInterval()),
+            options.getProgressFile() == null ? null : java.nio.file.Path.of(options.getProgressFile()));
     this.driver =
         new Thread(this::runToCompletion, "beamline-rt-driver-" + RUN_IDS.incrementAndGet());
   }
@@ -149,6 +151,17 @@ public final class RealtimePipelineResult implements PipelineResult {
   @Override
   public State waitUntilFinish() {
     return waitUntilFinish(Duration.ZERO);
+  }
+
+  /** Progress reports of the most recent intervals (at most 100), oldest first. */
+  public java.util.List<RealtimeProgress> recentProgress() {
+    return engine.recentProgress();
+  }
+
+  /** The last progress report, or null before the first interval has ended. */
+  public @org.checkerframework.checker.nullness.qual.Nullable RealtimeProgress lastProgress() {
+    java.util.List<RealtimeProgress> recent = engine.recentProgress();
+    return recent.isEmpty() ? null : recent.get(recent.size() - 1);
   }
 
   /** Attempted and committed metrics; committed metrics count only bundles that succeeded. */

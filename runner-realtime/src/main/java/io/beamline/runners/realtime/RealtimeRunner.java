@@ -47,8 +47,9 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    * Creates the runner; called by Beam for {@code --runner=RealtimeRunner}.
    *
    * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or
-   *     below -1, {@code --maxBundleSize} or {@code --maxBundleTimeMillis} below 1, {@code
-   *     --channelCapacity} below 2, an unknown {@code --stateBackend}) or ask for something this
+   *     below -1, {@code --maxBundleElements} or {@code --maxBundleTimeMillis} below 1, {@code
+   *     --channelCapacity} below 2, a {@code --progressInterval} without unit, an unknown {@code
+   *     --stateBackend}) or ask for something this
    *     runner does not do yet ({@code --checkpointDir}, a {@code --metricsSink})
    */
   public static RealtimeRunner fromOptions(PipelineOptions options) {
@@ -56,9 +57,9 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
         PipelineOptionsValidator.validate(RealtimePipelineOptions.class, options);
     Parallelism.of(rtOptions);
     Preconditions.checkArgument(
-        rtOptions.getMaxBundleSize() >= 1,
-        "--maxBundleSize must be at least 1, got %s",
-        rtOptions.getMaxBundleSize());
+        rtOptions.getMaxBundleElements() >= 1,
+        "--maxBundleElements must be at least 1, got %s",
+        rtOptions.getMaxBundleElements());
     Preconditions.checkArgument(
         rtOptions.getMaxBundleTimeMillis() >= 1,
         "--maxBundleTimeMillis must be at least 1, got %s",
@@ -68,6 +69,7 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
         "--channelCapacity must be at least 2, got %s",
         rtOptions.getChannelCapacity());
     CheckpointSettings.stateBackendOf(rtOptions);
+    progressIntervalMillis(rtOptions.getProgressInterval());
     Preconditions.checkArgument(
         rtOptions.getCheckpointDir() == null,
         "--checkpointDir is not supported by RealtimeRunner yet: it does not checkpoint (its barrier"
@@ -79,6 +81,28 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
             + " read them from PipelineResult.metrics() instead",
         metricsSink == null ? null : metricsSink.getName());
     return new RealtimeRunner(rtOptions);
+  }
+
+  /**
+   * Parses {@code --progressInterval}: a positive number with unit {@code ms}, {@code s} or {@code
+   * m}.
+   *
+   * @throws IllegalArgumentException if it is not one
+   */
+  static long progressIntervalMillis(String interval) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+)(ms|s|m)").matcher(String.valueOf(interval).trim());
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      throw new IllegalArgumentException(
+          "--progressInterval must be a positive number with unit ms, s or m (e.g. 500ms, 1s), got "
+              + interval);
+    }
+    long value = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> value;
+      case "s" -> value * 1000;
+      default -> value * 60_000;
+    };
   }
 
   /**

@@ -66,7 +66,9 @@ final class ExchangeTask extends TaskThread {
             watermarkMoved = true;
             break;
           } else {
-            processElement(codec.decode(item));
+            Object element = codec.decode(item);
+            processElement(element);
+            finished(element);
           }
         }
       }

@@ -16,6 +16,7 @@ import io.beamline.sdk.internal.state.KeyedStateStore;
 import io.beamline.sdk.internal.state.RocksDbDirs;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateBackend;
+import io.beamline.runners.realtime.RealtimeProgress;
 import io.beamline.sdk.BeamlinePipelineOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,9 +48,15 @@ public final class RealtimeEngine {
   private final boolean enforceModel;
   private final List<TaskThread> tasks = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
+  private final LatencyHistogram latency = new LatencyHistogram();
+  private final long progressIntervalMillis;
+  private final @Nullable Path progressFile;
+  private volatile @Nullable ProgressReporter progress;
 
   /**
    * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
+   * @param progressIntervalMillis how often progress is reported
+   * @param progressFile where progress is appended as JSON lines, or null
    */
   public RealtimeEngine(
       ExecutablePlan plan,
@@ -57,7 +64,11 @@ public final class RealtimeEngine {
       int parallelism,
       RunMetrics metrics,
       RunControl.Settings settings,
-      boolean enforceModel) {
+      boolean enforceModel,
+      long progressIntervalMillis,
+      @Nullable Path progressFile) {
+    this.progressIntervalMillis = progressIntervalMillis;
+    this.progressFile = progressFile;
     this.plan = plan;
     this.options = options;
     this.parallelism = parallelism;
@@ -97,11 +108,18 @@ public final class RealtimeEngine {
         backend == StateBackend.ROCKSDB && !plan.bounded() ? RocksDbDirs.create() : null;
     RocksDbStore rocksDb = rocksDbDir == null ? null : RocksDbStore.open(rocksDbDir);
     try {
-      build(rocksDb);
+      Topology topology = build(rocksDb);
       synchronized (threads) {
         threads.forEach(Thread::start);
       }
-      awaitTasks();
+      Thread reporter = new Thread(progress, "beamline-rt-progress");
+      reporter.setDaemon(true);
+      reporter.start();
+      try {
+        awaitTasks();
+      } finally {
+        progress.stop();
+      }
     } finally {
       if (rocksDb != null) {
         rocksDb.close();
@@ -134,11 +152,14 @@ public final class RealtimeEngine {
   }
 
   /** Wires the channels and creates every task (operators created, not yet opened). */
-  private void build(@Nullable RocksDbStore rocksDb) throws Exception {
+  private Topology build(@Nullable RocksDbStore rocksDb) throws Exception {
     Topology topology = new Topology(plan, parallelism, run);
     SideInputStore sideInputs =
         plan.bounded() ? SideInputStore.readyByWatermark() : new SideInputStore(false);
     StageWatermarks watermarks = new StageWatermarks(plan, parallelism, sideInputs, topology);
+    progress =
+        new ProgressReporter(
+            plan, tasks, topology, watermarks, latency, progressIntervalMillis, progressFile);
     AtomicLong activity = new AtomicLong();
     List<Inbox> allInboxes = new ArrayList<>();
     for (Stage stage : plan.stages()) {
@@ -181,7 +202,8 @@ public final class RealtimeEngine {
                 watermarks,
                 topology.outputs(stage, p),
                 store,
-                plan.bounded());
+                plan.bounded(),
+                latency);
         TaskThread thread;
         if (stage.source() instanceof SourceSpec.TestStreamRead read && p == 0) {
           List<Inbox> others = new ArrayList<>(allInboxes);
@@ -200,6 +222,7 @@ public final class RealtimeEngine {
     }
     run.inFlight().tasksStarting(tasks.size());
     LOG.debug("Real-time run of {} stages x {} partitions wired", plan.stages().size(), parallelism);
+    return topology;
   }
 
   /** The splits of a source: bounded reads and Impulse as {@link Sources} splits them, unbounded
@@ -240,8 +263,9 @@ public final class RealtimeEngine {
     return SourceTask.impulse(false); // a TestStream's other partitions: nothing to read
   }
 
-  /** The run's shared state, for progress and cancel. */
-  public RunControl control() {
-    return run;
+  /** The most recent progress reports (at most 100), oldest first; empty before the first. */
+  public List<RealtimeProgress> recentProgress() {
+    ProgressReporter reporter = progress;
+    return reporter == null ? List.of() : reporter.recent();
   }
 }

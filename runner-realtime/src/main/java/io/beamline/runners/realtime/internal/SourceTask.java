@@ -55,7 +55,9 @@ final class SourceTask extends TaskThread {
         boolean progress = handleControl(inputWatermark);
         for (int n = 0; n < BATCH && reader.next(); n++) {
           countSourceElement();
-          output.accept(reader.current());
+          org.apache.beam.sdk.values.WindowedValue<?> element = reader.current();
+          output.accept(element);
+          finished(element);
           progress = true;
         }
         boolean watermarkMoved = false;

@@ -1,5 +1,6 @@
 package io.beamline.runners.realtime.internal;
 
+import io.beamline.sdk.internal.exchange.KeyedElement;
 import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
 import io.beamline.sdk.internal.plan.Stage;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.WindowedValue;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
@@ -30,6 +32,8 @@ import org.joda.time.Instant;
 abstract class TaskThread implements Runnable {
   /** How often a task moves processing time on the wall clock, at most. */
   private static final long PROCESSING_TIME_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  /** Elements with older timestamps (replays, bounded data) are not counted as latency. */
+  private static final long LATENCY_HORIZON_MILLIS = TimeUnit.HOURS.toMillis(1);
 
   protected final Stage stage;
   protected final int partition;
@@ -53,6 +57,9 @@ abstract class TaskThread implements Runnable {
   protected long unsettled;
   private boolean startupSettled;
   private volatile long elementsIn;
+  private volatile long elementsOut;
+  /** Null unless this is a task of a last stage. */
+  private final @Nullable LatencyHistogram latency;
 
   /**
    * What a task is made of.
@@ -60,6 +67,7 @@ abstract class TaskThread implements Runnable {
    * @param outputs every channel the task writes into
    * @param keyedState the partition's keyed state, or null for a stage without keyed state
    * @param bounded true in a bounded run: processing time jumps to +∞ at the end of the input
+   * @param latency where a last stage (one feeding no exchange) records end-to-end latencies
    */
   record Parts(
       Stage stage,
@@ -70,7 +78,8 @@ abstract class TaskThread implements Runnable {
       StageWatermarks watermarks,
       List<Channel> outputs,
       @Nullable KeyedStateStore keyedState,
-      boolean bounded) {}
+      boolean bounded,
+      LatencyHistogram latency) {}
 
   TaskThread(Parts parts) {
     this.stage = parts.stage();
@@ -82,6 +91,7 @@ abstract class TaskThread implements Runnable {
     this.outputs = parts.outputs();
     this.keyedState = parts.keyedState();
     this.bounded = parts.bounded();
+    this.latency = stage.outputExchanges().isEmpty() ? parts.latency() : null;
     this.maxBundleNanos = TimeUnit.MILLISECONDS.toNanos(run.settings().maxBundleTimeMillis());
   }
 
@@ -141,6 +151,29 @@ abstract class TaskThread implements Runnable {
   /** Elements given to this task so far (read by progress reporting on another thread). */
   long elementsIn() {
     return elementsIn;
+  }
+
+  /** Elements a last stage's task has finished so far; 0 for other stages. */
+  long elementsOut() {
+    return elementsOut;
+  }
+
+  /**
+   * An element went through the stage: in a last stage, counts it out and records its end-to-end
+   * latency (now minus its timestamp) if the timestamp lies within the last hour.
+   */
+  protected final void finished(Object element) {
+    if (latency == null) {
+      return;
+    }
+    elementsOut++;
+    WindowedValue<?> value =
+        element instanceof KeyedElement keyed ? keyed.value() : (WindowedValue<?>) element;
+    long now = System.currentTimeMillis();
+    long timestamp = value.getTimestamp().getMillis();
+    if (timestamp <= now && timestamp >= now - LATENCY_HORIZON_MILLIS) {
+      latency.record(now - timestamp);
+    }
   }
 
   /** True when the open bundle has reached its size or age limit. */

@@ -70,6 +70,15 @@ final class Topology {
     return inboxes.get(stage)[partition];
   }
 
+  /** Every channel into the tasks of {@code stage}. */
+  List<Channel> inputChannels(Stage stage) {
+    List<Channel> all = new ArrayList<>();
+    for (Inbox inbox : inboxes.get(stage)) {
+      all.addAll(inbox.channels());
+    }
+    return all;
+  }
+
   /** The codec of the exchange feeding {@code stage}. */
   ExchangeCodec inputCodec(Stage stage) {
     return codecs.get(stage.inputExchange());
