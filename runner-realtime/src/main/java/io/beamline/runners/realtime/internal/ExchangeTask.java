@@ -76,7 +76,7 @@ final class ExchangeTask extends TaskThread {
       if (watermarkMoved) {
         advanceInputWatermark(channelWatermark());
       }
-      if (!progress || watermarkMoved || bundleFull()) {
+      if (shouldEndBundle(!progress, watermarkMoved)) {
         endBundle();
       }
       if (!progress) {

@@ -14,8 +14,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class RunControl {
   /**
-   * @param maxBundleSize elements after which a bundle ends (FlinkPipelineOptions' {@code
-   *     maxBundleSize}); a bundle also ends as soon as a task finds no input waiting
+   * @param maxBundleSize elements after which a streaming run's bundle ends ({@code
+   *     --maxBundleElements}, FlinkPipelineOptions' {@code maxBundleSize}); a bundle also ends as
+   *     soon as a task finds no input waiting
    * @param maxBundleTimeMillis milliseconds after which a bundle ends (FlinkPipelineOptions' {@code
    *     maxBundleTimeMills})
    * @param channelCapacity items per channel between two tasks

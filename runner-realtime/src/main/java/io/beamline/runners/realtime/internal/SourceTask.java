@@ -70,7 +70,7 @@ final class SourceTask extends TaskThread {
             watermarkMoved = true;
           }
         }
-        if (!progress || watermarkMoved || bundleFull()) {
+        if (shouldEndBundle(!progress, watermarkMoved)) {
           endBundle();
         }
         if (progress) {

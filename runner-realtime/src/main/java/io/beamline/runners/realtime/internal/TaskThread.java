@@ -21,10 +21,10 @@ import org.joda.time.Instant;
  * it. When its input is over it drains (fires what remains, see {@link #drain}), sends {@link
  * Channel#END} downstream and closes the operators.
  *
- * <p><b>Bundles</b> end when the task finds no input waiting (so latency is not hostage to a batch),
- * after {@code maxBundleSize} elements, after {@code maxBundleTimeMillis}, and before the output
- * watermark moves (so what a bundle wrote — a side input's contents — is complete before the
- * watermark says so).
+ * <p><b>Bundles</b> end before the output watermark moves (so what a bundle wrote — a side input's
+ * contents — is complete before the watermark says so); in a streaming run also when the task finds
+ * no input waiting (so latency is not hostage to a batch), after {@code maxBundleElements} elements
+ * and after {@code maxBundleTimeMillis}. In a bounded run a bundle lasts until the input ends.
  *
  * <p>Threading: everything here runs on the task's own thread, except what the shared objects
  * ({@link Channel}, {@link Inbox}, {@link StageWatermarks}, {@link RunControl}) synchronise.
@@ -176,16 +176,27 @@ abstract class TaskThread implements Runnable {
     }
   }
 
-  /** True when the open bundle has reached its size or age limit. */
-  protected final boolean bundleFull() {
-    return inBundle
-        && (bundleElements >= run.settings().maxBundleSize()
-            || System.nanoTime() - bundleStartNanos >= maxBundleNanos);
+  /**
+   * Whether to end the open bundle now: when the watermark moved; in a streaming run also when the
+   * task found nothing to do ({@code idle}) or the bundle reached its size or age limit. In a bounded
+   * run a bundle lasts until the input ends, as MicroBatchRunner's single epoch: latency does not
+   * matter there, and per-bundle work (a lifted combine's partial accumulators, a sink's flush) is
+   * paid once per task instead of once per thousand elements.
+   */
+  protected final boolean shouldEndBundle(boolean idle, boolean watermarkMoved) {
+    if (watermarkMoved) {
+      return true;
+    }
+    return !bounded
+        && (idle
+            || (inBundle
+                && (bundleElements >= run.settings().maxBundleSize()
+                    || System.nanoTime() - bundleStartNanos >= maxBundleNanos)));
   }
 
-  /** Nanoseconds until the open bundle must end, or {@code otherwise} without one. */
+  /** Nanoseconds until the open bundle must end, or {@code otherwise} without a time limit. */
   protected final long nanosToBundleEnd(long otherwise) {
-    return inBundle
+    return inBundle && !bounded
         ? Math.max(0, maxBundleNanos - (System.nanoTime() - bundleStartNanos))
         : otherwise;
   }
