@@ -28,8 +28,8 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * The flight-delay analytics as a streaming job through Kafka, on {@code MicroBatchRunner}: the
- * README's main job.
+ * The flight-delay analytics as a streaming job through Kafka, on {@code MicroBatchRunner} (or,
+ * with {@code --runner=RealtimeRunner}, on RealtimeRunner): the README's main job.
  *
  * <p>A replayer thread writes the bundled BTS flights into an input topic in departure-time order,
  * at {@code --speedup} seconds of departure time per second, with a few flights deliberately late
@@ -171,7 +171,8 @@ public final class FlightDelaysStreaming {
    *   <li>{@code WriteResults}: every hourly and daily result as one record, key {@value
    *       FlightDelays#HOURLY_DIR} or {@value FlightDelays#DAILY_TOP_DIR}, value the JSON line,
    *       written to {@code --outputTopic} with {@code KafkaIO.write()} (exactly-once: one Kafka
-   *       transaction per epoch and shard);
+   *       transaction per epoch and shard; at-least-once on RealtimeRunner, which has no
+   *       checkpoints yet);
    *   <li>with {@code --warehouse}, the same results into the Iceberg tables of {@link
    *       LakehouseOutput} (one commit per table per epoch).
    * </ul>
@@ -184,21 +185,23 @@ public final class FlightDelaysStreaming {
   public static Pipeline build(
       Pipeline pipeline, FlightDelaysStreamingOptions options, String bootstrapServers) {
     Duration maxOutOfOrderness = Duration.standardMinutes(options.getMaxOutOfOrdernessMinutes());
+    // RealtimeRunner refuses sinks that commit per epoch until it has checkpoints
+    boolean atLeastOnce = StreamingJob.realtime(options);
+    KafkaIO.Read<String, String> read =
+        KafkaIO.<String, String>read()
+            .withBootstrapServers(bootstrapServers)
+            .withTopic(options.getInputTopic())
+            .withKeyDeserializer(StringDeserializer.class)
+            .withValueDeserializerAndCoder(FlightRowDeserializer.class, StringUtf8Coder.of())
+            .withTimestampFn(new DepartureTime(maxOutOfOrderness.getMillis()))
+            .withMaxOutOfOrderness(maxOutOfOrderness)
+            .withDeadLetterTopic(options.getDeadLetterTopic())
+            // a checkpointed position that is not in the topic is an error, not a
+            // silent restart from the beginning
+            .withConsumerConfig(Map.of(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none"));
     PCollection<String> rows =
         pipeline
-            .apply(
-                "ReadFlights",
-                KafkaIO.<String, String>read()
-                    .withBootstrapServers(bootstrapServers)
-                    .withTopic(options.getInputTopic())
-                    .withKeyDeserializer(StringDeserializer.class)
-                    .withValueDeserializerAndCoder(FlightRowDeserializer.class, StringUtf8Coder.of())
-                    .withTimestampFn(new DepartureTime(maxOutOfOrderness.getMillis()))
-                    .withMaxOutOfOrderness(maxOutOfOrderness)
-                    .withDeadLetterTopic(options.getDeadLetterTopic())
-                    // a checkpointed position that is not in the topic is an error, not a
-                    // silent restart from the beginning
-                    .withConsumerConfig(Map.of(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none")))
+            .apply("ReadFlights", atLeastOnce ? read.withAtLeastOnceDeadLetters() : read)
             .apply("DropEndOfReplayMarkers", Filter.by(new IsFlight()))
             .apply("Values", MapElements.via(new Value()));
     PCollectionTuple results =
@@ -219,16 +222,19 @@ public final class FlightDelaysStreaming {
     if (options.getWarehouse() != null) {
       LakehouseOutput.write(results, options.getWarehouse(), LakehouseOutput.STREAMING);
     }
+    KafkaIO.Write<String, String> write =
+        KafkaIO.<String, String>write()
+            .withBootstrapServers(bootstrapServers)
+            .withTopic(options.getOutputTopic())
+            .withKeySerializer(StringSerializer.class)
+            .withValueSerializer(StringSerializer.class);
+    if (atLeastOnce) {
+      write = write.withAtLeastOnce();
+    }
     PCollectionList.of(hourly)
         .and(dailyTop)
         .apply("AllResults", Flatten.pCollections())
-        .apply(
-            "WriteResults",
-            KafkaIO.<String, String>write()
-                .withBootstrapServers(bootstrapServers)
-                .withTopic(options.getOutputTopic())
-                .withKeySerializer(StringSerializer.class)
-                .withValueSerializer(StringSerializer.class));
+        .apply("WriteResults", write);
     return pipeline;
   }
 

@@ -152,13 +152,13 @@ final class JobTopics {
 
   /**
    * The output and dead-letter topics' committed ends when the job started: read from {@value
-   * StreamingJob#OUTPUT_START_FILE}, or taken now and written there by the job's first run (a checkpoint of
+   * CheckpointFiles#OUTPUT_START_FILE}, or taken now and written there by the job's first run (a checkpoint of
    * an older version, without the file, counts from now).
    */
   static Map<String, Map<Integer, Long>> outputStarts(
       Path checkpointDir, String bootstrap, String outputTopic, String deadLetterTopic)
       throws IOException {
-    Path file = checkpointDir.resolve(StreamingJob.OUTPUT_START_FILE);
+    Path file = checkpointDir.resolve(CheckpointFiles.OUTPUT_START_FILE);
     Map<String, Map<Integer, Long>> starts = new LinkedHashMap<>();
     if (Files.exists(file)) {
       var node = JSON.readTree(file.toFile());

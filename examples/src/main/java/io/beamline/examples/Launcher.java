@@ -185,11 +185,7 @@ final class Launcher {
         names.add(runner.getSimpleName());
       }
     }
-    String hint = "runners on the class path: " + String.join(", ", names);
-    if (!names.contains("RealtimeRunner")) {
-      hint += "; RealtimeRunner is not built yet (module runner-realtime holds no runner in this build)";
-    }
-    return hint;
+    return "runners on the class path: " + String.join(", ", names);
   }
 
   private static String firstLine(String message) {

@@ -3,8 +3,9 @@ package io.beamline.examples;
 import io.beamline.io.kafka.testing.EmbeddedKafka;
 import io.beamline.runners.microbatch.MicroBatchPipelineResult;
 import io.beamline.runners.microbatch.MicroBatchRunner;
-import io.beamline.sdk.EpochProgress;
+import io.beamline.runners.realtime.RealtimeRunner;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,27 +58,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * output topic holds the results of the windows that fire after the restart.
  */
 public final class StreamingJob {
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
-  /** The embedded broker's log, in the checkpoint directory so that a resumed run finds it. */
-  static final String KAFKA_DIR = "kafka";
-  /** Where the output and dead-letter topics stood when the job started (its first run). */
-  static final String OUTPUT_START_FILE = "flights-output-start.json";
-  /** What a checkpoint directory of this job may contain (besides temporary dot-files). */
-  private static final Set<String> CHECKPOINT_ENTRIES =
-      Set.of(
-          "metadata", "offsets", "commits", "state", "progress.jsonl", ReplayState.FILE_NAME,
-          KAFKA_DIR, OUTPUT_START_FILE);
-
   private final FlightDelaysStreamingOptions options;
   private final PrintStream out;
   private final CountDownLatch finished = new CountDownLatch(1);
   private volatile boolean stopRequested;
-  private volatile MicroBatchPipelineResult result;
+  private volatile PipelineResult result;
   private volatile Replayer replayer;
 
   /**
-   * @param options the job's options; the runner must be {@code MicroBatchRunner}
+   * @param options the job's options; the runner must be {@code MicroBatchRunner} or {@code
+   *     RealtimeRunner}
    * @param out where progress lines and the summary are printed
    */
   public StreamingJob(FlightDelaysStreamingOptions options, PrintStream out) {
@@ -92,9 +82,14 @@ public final class StreamingJob {
     if (r != null) {
       r.stop();
     }
-    MicroBatchPipelineResult p = result;
+    PipelineResult p = result;
     if (p != null) {
-      p.cancel();
+      try {
+        p.cancel();
+      } catch (IOException e) {
+        // neither Beamline runner's cancel throws
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
@@ -140,11 +135,22 @@ public final class StreamingJob {
    * @throws IllegalArgumentException naming the option
    */
   static void check(FlightDelaysStreamingOptions options) {
-    if (!MicroBatchRunner.class.isAssignableFrom(options.getRunner())) {
+    if (!MicroBatchRunner.class.isAssignableFrom(options.getRunner()) && !realtime(options)) {
       throw new IllegalArgumentException(
-          "The streaming flights job runs on MicroBatchRunner (it follows its epochs' progress),"
-              + " not " + options.getRunner().getSimpleName() + "; the batch job"
+          "The streaming flights job runs on MicroBatchRunner or RealtimeRunner (it follows their"
+              + " progress reports), not " + options.getRunner().getSimpleName() + "; the batch job"
               + " (./beamline flights-batch) runs on any runner");
+    }
+    if (realtime(options) && options.getCheckpointDir() != null) {
+      throw new IllegalArgumentException(
+          "RealtimeRunner does not checkpoint yet, so the job has no --checkpointDir to resume on"
+              + " it; leave --checkpointDir out (a stopped run starts over)");
+    }
+    if (realtime(options) && options.getWarehouse() != null) {
+      throw new IllegalArgumentException(
+          "RealtimeRunner does not write the Iceberg tables yet (their sink commits once per"
+              + " epoch, which RealtimeRunner gets with its checkpoints); leave --warehouse out:"
+              + " the output topic holds the same results");
     }
     if (options.getInputPartitions() < 1) {
       throw new IllegalArgumentException("--inputPartitions must be at least 1");
@@ -157,21 +163,34 @@ public final class StreamingJob {
     }
   }
 
+  /** True if the job runs on RealtimeRunner: no checkpoint, no lakehouse, at-least-once output. */
+  static boolean realtime(FlightDelaysStreamingOptions options) {
+    return RealtimeRunner.class.isAssignableFrom(options.getRunner());
+  }
+
   private StreamingSummary runJob() throws Exception {
     long start = System.nanoTime();
     check(options);
+    boolean realtime = realtime(options);
     int partitions = options.getInputPartitions();
     Integer parallelism = options.getParallelism();
     if (parallelism == null || parallelism == -1) {
       options.setParallelism(Math.max(Runtime.getRuntime().availableProcessors(), partitions));
     }
-    if (options.getCheckpointDir() == null) {
-      options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
-    }
-    Path checkpointDir = Path.of(options.getCheckpointDir()).toAbsolutePath().normalize();
-    options.setCheckpointDir(checkpointDir.toString());
-    if (options.getWarehouse() == null) {
-      options.setWarehouse(checkpointDir.resolveSibling("warehouse").toString());
+    Path checkpointDir;
+    if (realtime) {
+      // no checkpoint to resume: the job's own files (replay state, the embedded broker's log)
+      // live in a directory of this run only
+      checkpointDir = Files.createTempDirectory("beamline-flights-realtime");
+    } else {
+      if (options.getCheckpointDir() == null) {
+        options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
+      }
+      checkpointDir = Path.of(options.getCheckpointDir()).toAbsolutePath().normalize();
+      options.setCheckpointDir(checkpointDir.toString());
+      if (options.getWarehouse() == null) {
+        options.setWarehouse(checkpointDir.resolveSibling("warehouse").toString());
+      }
     }
 
     FlightReplay replay =
@@ -181,8 +200,10 @@ public final class StreamingJob {
             options.getOutOfOrderPercent(),
             options.getMalformedRecords());
 
-    if (options.getFresh()) {
-      deleteCheckpoint(checkpointDir);
+    if (options.getFresh() && !realtime) {
+      if (CheckpointFiles.deleteCheckpoint(checkpointDir)) {
+        out.println("--fresh: deleted checkpoint " + checkpointDir);
+      }
       for (String table : LakehouseOutput.dropTables(options.getWarehouse(), LakehouseOutput.STREAMING)) {
         out.println("--fresh: dropped table " + table);
       }
@@ -217,16 +238,19 @@ public final class StreamingJob {
       }
     }
 
-    out.println("Flight delays, streaming through Kafka on MicroBatchRunner");
+    out.println("Flight delays, streaming through Kafka on " + options.getRunner().getSimpleName());
     EmbeddedKafka broker = null;
     try {
       String bootstrap;
       if (embedded) {
-        broker = startEmbedded(resuming ? previous.embeddedPort : 0, checkpointDir);
+        broker = CheckpointFiles.startEmbedded(resuming ? previous.embeddedPort : 0, checkpointDir);
         bootstrap = broker.bootstrapServers();
         out.println(
-            "  broker      embedded Kafka at " + bootstrap + ", in this process; its log is kept in"
-                + " the checkpoint directory, so a resumed run finds its topics again");
+            "  broker      embedded Kafka at " + bootstrap + ", in this process; "
+                + (realtime
+                    ? "its log goes with the run"
+                    : "its log is kept in the checkpoint directory, so a resumed run finds its"
+                        + " topics again"));
       } else {
         bootstrap = options.getBootstrapServers();
         out.println("  broker      " + bootstrap);
@@ -267,15 +291,27 @@ public final class StreamingJob {
       out.println(
           String.format(
               Locale.ROOT,
-              "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO and Iceberg (exactly once);"
-                  + " parallelism %d, batch interval %s, watermark %d min behind the latest"
-                  + " departure read",
-              options.getParallelism(), options.getBatchInterval(),
+              realtime
+                  ? "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO (at least once);"
+                      + " parallelism %d, every stage running continuously%s, watermark %d min"
+                      + " behind the latest departure read"
+                  : "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO and Iceberg (exactly"
+                      + " once); parallelism %d, batch interval %s, watermark %d min behind the"
+                      + " latest departure read",
+              options.getParallelism(), realtime ? "" : options.getBatchInterval(),
               options.getMaxOutOfOrdernessMinutes()));
-      out.println("  lakehouse   " + options.getWarehouse() + ": tables "
-          + LakehouseOutput.hourlyTable(LakehouseOutput.STREAMING) + ", "
-          + LakehouseOutput.dailyTopTable(LakehouseOutput.STREAMING) + " (./beamline table list)");
-      if (resuming) {
+      if (realtime) {
+        out.println(
+            "  checkpoint  none: RealtimeRunner does not checkpoint yet (nor write Iceberg tables,"
+                + " whose commits are per epoch); a stopped run starts over");
+      } else {
+        out.println("  lakehouse   " + options.getWarehouse() + ": tables "
+            + LakehouseOutput.hourlyTable(LakehouseOutput.STREAMING) + ", "
+            + LakehouseOutput.dailyTopTable(LakehouseOutput.STREAMING) + " (./beamline table list)");
+      }
+      if (realtime) {
+        // said above
+      } else if (resuming) {
         out.println("  checkpoint  " + checkpointDir + ": resuming it");
       } else {
         out.println("  checkpoint  " + checkpointDir + " (new)");
@@ -301,53 +337,41 @@ public final class StreamingJob {
       state.save(checkpointDir);
       if (stopRequested) {
         return summary(
-            false, resuming, new JobEpochs(), replay, r, bootstrap, embedded, outputStart,
-            deadStart, checkpointDir, start);
+            false, resuming, null, replay, r, bootstrap, embedded, outputStart, deadStart,
+            checkpointDir, start);
       }
       r.start();
 
       Pipeline pipeline = FlightDelaysStreaming.build(Pipeline.create(options), options, bootstrap);
       PipelineResult run = pipeline.run();
-      if (!(run instanceof MicroBatchPipelineResult)) {
-        run.cancel();
-        throw new IllegalStateException("expected a MicroBatchRunner result, got " + run);
-      }
-      result = (MicroBatchPipelineResult) run;
-      if (result.uiUri() != null) {
-        out.println("  web UI      " + result.uiUri() + " (Prometheus metrics at " + result.uiUri() + "metrics)");
+      result = run;
+      JobProgress progress = JobProgress.of(run);
+      if (run instanceof MicroBatchPipelineResult microBatch && microBatch.uiUri() != null) {
+        out.println("  web UI      " + microBatch.uiUri() + " (Prometheus metrics at "
+            + microBatch.uiUri() + "metrics)");
       }
       if (stopRequested) {
-        result.cancel();
+        run.cancel();
       }
-      JobEpochs stats = new JobEpochs();
       boolean complete = false;
       while (true) {
-        PipelineResult.State state0 =
-            result.waitUntilFinish(org.joda.time.Duration.millis(100));
-        for (EpochProgress p : result.recentProgress()) {
-          if (stats.accept(p)) {
-            out.println(JobEpochs.line(p));
-          }
-        }
+        PipelineResult.State state0 = run.waitUntilFinish(org.joda.time.Duration.millis(100));
+        progress.printNew(out);
         if (state0 != null) {
           break;
         }
         Throwable failed = r.failure();
         if (failed != null) {
-          result.cancel();
+          run.cancel();
           throw new IllegalStateException("the replayer failed: " + failed, failed);
         }
-        EpochProgress last = stats.last;
-        if (!complete
-            && r.done()
-            && last != null
-            && !JobEpochs.watermark(last.watermark()).isBefore(replay.complete())) {
+        if (!complete && r.done() && !progress.watermark().isBefore(replay.complete())) {
           complete = true;
-          result.cancel();
+          run.cancel();
         }
       }
       return summary(
-          complete && !stopRequested, resuming, stats, replay, r, bootstrap, embedded,
+          complete && !stopRequested, resuming, progress, replay, r, bootstrap, embedded,
           outputStart, deadStart, checkpointDir, start);
     } finally {
       Replayer r = replayer;
@@ -357,13 +381,16 @@ public final class StreamingJob {
       if (broker != null) {
         broker.close();
       }
+      if (realtime) {
+        CheckpointFiles.deleteTree(checkpointDir);
+      }
     }
   }
 
   private StreamingSummary summary(
       boolean complete,
       boolean resumed,
-      JobEpochs stats,
+      @org.checkerframework.checker.nullness.qual.Nullable JobProgress progress,
       FlightReplay replay,
       Replayer r,
       String bootstrap,
@@ -388,17 +415,21 @@ public final class StreamingJob {
         JobTopics.readCommitted(bootstrap, options.getDeadLetterTopic(), deadStart)) {
       dead.add(rec.value());
     }
-    JobEpochs job = JobEpochs.ofJob(checkpointDir.resolve("progress.jsonl"), stats);
+    JobProgress.Totals job =
+        progress == null
+            ? new JobProgress.Totals(0, -1, -1, 0, 0, "-")
+            : progress.totals(checkpointDir);
+    boolean realtime = realtime(options);
     StreamingSummary summary =
         new StreamingSummary(
             complete,
             resumed,
-            job.epochs,
-            job.first,
-            job.last == null ? -1 : job.last.epoch(),
-            job.rows,
-            job.late,
-            job.last == null ? "-" : job.last.watermark(),
+            job.epochs(),
+            job.firstEpoch(),
+            job.lastEpoch(),
+            job.rows(),
+            job.late(),
+            job.watermark(),
             r.sent(),
             r.alreadyInTopic(),
             replay.flights(),
@@ -414,10 +445,11 @@ public final class StreamingJob {
             options.getInputTopic(),
             options.getOutputTopic(),
             options.getDeadLetterTopic(),
-            checkpointDir,
-            stats.rows);
+            realtime ? null : checkpointDir,
+            progress == null ? 0 : progress.rowsThisRun());
     out.println(summary.describe());
-    String lakehouse = LakehouseOutput.describe(options.getWarehouse(), LakehouseOutput.STREAMING);
+    String lakehouse =
+        realtime ? "" : LakehouseOutput.describe(options.getWarehouse(), LakehouseOutput.STREAMING);
     if (!lakehouse.isEmpty()) {
       out.println(lakehouse);
     }
@@ -443,49 +475,5 @@ public final class StreamingJob {
 
   private static int port(String bootstrapServers) {
     return Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
-  }
-
-  /**
-   * Starts the embedded broker, on {@code port} when resuming (the checkpoint's Kafka source names
-   * it), else on a free port.
-   */
-  private static EmbeddedKafka startEmbedded(int port, Path checkpointDir) throws Exception {
-    Path log = checkpointDir.resolve(KAFKA_DIR);
-    if (port == 0) {
-      return EmbeddedKafka.startPersistent(log, 0);
-    }
-    try {
-      return EmbeddedKafka.startPersistent(log, port);
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "Cannot resume checkpoint " + checkpointDir + ": its Kafka source reads from the"
-              + " embedded broker at localhost:" + port + ", and no broker can listen there now ("
-              + e + "). Is another run of this job still going? Stop it, or add --fresh to start"
-              + " over.",
-          e);
-    }
-  }
-
-  /** Deletes a checkpoint directory of this job; refuses a directory holding anything else. */
-  private void deleteCheckpoint(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> entries = Files.list(dir)) {
-      for (Path entry : entries.toList()) {
-        String name = entry.getFileName().toString();
-        if (!CHECKPOINT_ENTRIES.contains(name) && !name.startsWith(".")) {
-          throw new IllegalStateException(
-              "--fresh: " + dir + " holds " + name + ", which is not part of a checkpoint of this"
-                  + " job; not deleting it");
-        }
-      }
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-    out.println("--fresh: deleted checkpoint " + dir);
   }
 }

@@ -28,6 +28,8 @@ import java.util.Locale;
  * @param dailyTop the daily-top10 results, likewise
  * @param deadLetters the dead letters since the job started, as JSON
  * @param busiestDay summary of {@code hourly} and {@code dailyTop}
+ * @param checkpointDir the job's checkpoint directory; null on RealtimeRunner, which has none yet
+ *     (the run is then the whole job, and {@code epochs} is 0)
  * @param rowsReadThisRun records the pipeline read in this run
  */
 public record StreamingSummary(
@@ -54,7 +56,7 @@ public record StreamingSummary(
     String inputTopic,
     String outputTopic,
     String deadLetterTopic,
-    Path checkpointDir,
+    @org.checkerframework.checker.nullness.qual.Nullable Path checkpointDir,
     long rowsReadThisRun) {
 
   /** The summary printed at the end of a run. */
@@ -75,15 +77,21 @@ public record StreamingSummary(
             recordsSent, inputTopic, recordsAlreadyInTopic, flights, delayedFlights,
             malformedRecords));
     lines.add(
-        String.format(
-            Locale.ROOT,
-            "  processed  %,6d records in %d epochs%s (the whole job), %,d late rows dropped,"
-                + " watermark %s",
-            rowsRead,
-            epochs,
-            epochs == 0 ? "" : " (" + firstEpoch + " to " + lastEpoch + ")",
-            lateRowsDropped,
-            watermark));
+        checkpointDir == null
+            ? String.format(
+                Locale.ROOT,
+                "  processed  %,6d records, every stage running continuously, watermark %s",
+                rowsRead,
+                watermark)
+            : String.format(
+                Locale.ROOT,
+                "  processed  %,6d records in %d epochs%s (the whole job), %,d late rows dropped,"
+                    + " watermark %s",
+                rowsRead,
+                epochs,
+                epochs == 0 ? "" : " (" + firstEpoch + " to " + lastEpoch + ")",
+                lateRowsDropped,
+                watermark));
     lines.add(
         String.format(
             Locale.ROOT,
@@ -105,6 +113,12 @@ public record StreamingSummary(
       lines.add(
           "Nothing was left to do: the checkpoint is of a run that had already written every"
               + " window. Add --fresh to replay the flights from the start.");
+    }
+    if (checkpointDir == null) {
+      lines.add(
+          "No checkpoint: RealtimeRunner does not checkpoint yet; running the job again starts"
+              + " over" + (embeddedBroker ? " on a new embedded broker." : "."));
+      return String.join(System.lineSeparator(), lines);
     }
     lines.add(
         "Checkpoint: " + checkpointDir + " (progress.jsonl there has one JSON line per epoch)");

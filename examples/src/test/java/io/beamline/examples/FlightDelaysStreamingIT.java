@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.lessThan;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import io.beamline.io.kafka.testing.EmbeddedKafka;
@@ -113,6 +114,40 @@ public class FlightDelaysStreamingIT {
   }
 
   @Test
+  public void realtimeRunnerWritesTheBatchResults() throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    StreamingSummary summary =
+        new StreamingJob(
+                options(
+                    "rt",
+                    "--runner=RealtimeRunner",
+                    "--bootstrapServers=" + kafka.bootstrapServers(),
+                    "--speedup=0"),
+                new PrintStream(printed, true, StandardCharsets.UTF_8))
+            .run();
+
+    String out = printed.toString(StandardCharsets.UTF_8);
+    assertTrue("complete; output:\n" + out, summary.complete());
+    assertEquals("no checkpoint on RealtimeRunner", null, summary.checkpointDir());
+    assertEquals(20_005, summary.rowsRead());
+    assertOutputTopicEqualsBatch("rt-out");
+    assertThat(KafkaTopics.readCommittedValues(kafka.bootstrapServers(), "rt-dead"), hasSize(2));
+    assertThat(out, containsString("on RealtimeRunner"));
+    assertThat(out, containsString("every stage running continuously"));
+  }
+
+  @Test
+  public void realtimeRunnerRefusesACheckpointDirectoryAndAWarehouse() {
+    for (String option : List.of("--checkpointDir=" + tmp.getRoot(), "--warehouse=" + tmp.getRoot())) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> StreamingJob.check(options("rt2", "--runner=RealtimeRunner", option)));
+      assertThat(e.getMessage(), containsString("RealtimeRunner does not"));
+    }
+  }
+
+  @Test
   public void stoppedAndResumedJobWritesEveryWindowExactlyOnce() throws Exception {
     Path checkpoint = tmp.newFolder().toPath();
     String[] args = {
@@ -182,8 +217,9 @@ public class FlightDelaysStreamingIT {
   }
 
   private static FlightDelaysStreamingOptions options(String prefix, String... extra) {
+    boolean runnerGiven = List.of(extra).stream().anyMatch(a -> a.startsWith("--runner="));
     List<String> args = new ArrayList<>(List.of(
-        "--runner=MicroBatchRunner",
+        runnerGiven ? "--streaming=true" : "--runner=MicroBatchRunner",
         "--inputTopic=" + prefix + "-in",
         "--outputTopic=" + prefix + "-out",
         "--deadLetterTopic=" + prefix + "-dead"));

@@ -253,6 +253,15 @@ public final class KafkaIO {
       return with(s -> s.deadLetterTopic = topic);
     }
 
+    /**
+     * Writes the dead letters of {@link #withDeadLetterTopic} without transactions, as {@link
+     * Write#withAtLeastOnce()} does: what RealtimeRunner runs until it has checkpoints (a replay
+     * may then write a dead letter twice).
+     */
+    public Read<K, V> withAtLeastOnceDeadLetters() {
+      return with(s -> s.deadLettersExactlyOnce = false);
+    }
+
     /** The records' keys and values only, like Beam's {@code KafkaIO.Read#withoutMetadata()}. */
     public PTransform<PBegin, PCollection<KV<K, V>>> withoutMetadata() {
       Read<K, V> read = this;
@@ -294,6 +303,13 @@ public final class KafkaIO {
       PCollection<DeadLetter> dead =
           parts.get(deadLetters).setCoder(org.apache.beam.sdk.coders.SerializableCoder.of(DeadLetter.class));
       if (spec.deadLetterTopic != null) {
+        Write<byte[], byte[]> write =
+            KafkaIO.<byte[], byte[]>write()
+                .withBootstrapServers(spec.bootstrapServers)
+                .withTopic(spec.deadLetterTopic)
+                .withKeySerializer(ByteArraySerializer.class)
+                .withValueSerializer(ByteArraySerializer.class)
+                .withTransactionalIdPrefix("beamline-dead-letters-" + spec.deadLetterTopic);
         dead.apply(
                 "DeadLetterJson",
                 MapElements.into(
@@ -301,14 +317,7 @@ public final class KafkaIO {
                             TypeDescriptor.of(byte[].class), TypeDescriptor.of(byte[].class)))
                     .via(d -> KV.of((byte[]) null, d.toJson())))
             .setCoder(KvCoder.of(NullableCoder.of(ByteArrayCoder.of()), ByteArrayCoder.of()))
-            .apply(
-                "WriteDeadLetters",
-                KafkaIO.<byte[], byte[]>write()
-                    .withBootstrapServers(spec.bootstrapServers)
-                    .withTopic(spec.deadLetterTopic)
-                    .withKeySerializer(ByteArraySerializer.class)
-                    .withValueSerializer(ByteArraySerializer.class)
-                    .withTransactionalIdPrefix("beamline-dead-letters-" + spec.deadLetterTopic));
+            .apply("WriteDeadLetters", spec.deadLettersExactlyOnce ? write : write.withAtLeastOnce());
       } else {
         dead.apply("FailOnDeadLetter", ParDo.of(new FailOnDeadLetter()));
       }

@@ -32,6 +32,8 @@ final class ReadSpec<K, V> implements Serializable {
   long maxRecordsPerEpoch = Long.MAX_VALUE;
   long partitionDiscoveryIntervalMillis = 10_000;
   @Nullable String deadLetterTopic;
+  /** Whether dead letters are written in Kafka transactions (default) or without. */
+  boolean deadLettersExactlyOnce = true;
 
   ReadSpec<K, V> copy() {
     return SerializableUtils.clone(this);
