@@ -7,7 +7,9 @@
 #   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming | ui-overhead [options]
 #                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
 #   benchmarks/run.sh kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]
-#                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [options]
+#                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [--count-per-key] [options]
+#                     (systems: beamline[-alo] on MicroBatchRunner, realtime on RealtimeRunner, floor[-alo];
+#                      --count-per-key adds a keyed running count, every update emitted)
 #   benchmarks/run.sh kafka-throughput [--systems=beamline,beamline-1m,floor] [--intervals=1s]
 #                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2] [options]
 #                     (Kafka -> transform -> Kafka exactly-once on MicroBatchRunner vs a plain kafka-clients

@@ -117,6 +117,8 @@ public final class KafkaBenchmarks {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       out.println("broker: embedded KRaft at " + bootstrap + " (in this JVM)");
+      out.println("pipeline: Kafka -> transform -> " + (opts.containsKey("count-per-key")
+          ? "count per key (keyed state, every update emitted) -> Kafka" : "Kafka"));
       Setup setup = new Setup(kafka, bootstrap, partitions, latency, rate, seconds, warmupSeconds, records,
           warmupRecords, out);
       if (!latency) {
@@ -281,10 +283,13 @@ public final class KafkaBenchmarks {
     cmd.add("--system=" + job.system().name());
     cmd.add("--bootstrap=" + setup.bootstrap);
     cmd.add("--parallelism=" + parallelism);
-    for (String key : List.of("tmp-dir", "microbatch-args", "keep-checkpoints")) {
+    for (String key : List.of("tmp-dir", "microbatch-args", "realtime-args", "keep-checkpoints")) {
       if (opts.containsKey(key)) {
         cmd.add("--" + key + "=" + opts.get(key));
       }
+    }
+    if (opts.containsKey("count-per-key")) {
+      cmd.add("--count-per-key");
     }
     String name = (job.system().name() + "-" + job.interval()).replaceAll("[^A-Za-z0-9-]", "");
     File log = logDir.resolve("kafka-" + name + ".log").toFile();

@@ -57,7 +57,8 @@ final class KafkaFloor implements AutoCloseable {
    */
   static KafkaFloor start(
       String bootstrapServers, String inputTopic, String outputTopic, String id, long intervalMillis,
-      long maxRecordsPerTransaction, boolean exactlyOnce, int threads) throws InterruptedException {
+      long maxRecordsPerTransaction, boolean exactlyOnce, int threads, boolean countPerKey)
+      throws InterruptedException {
     KafkaFloor floor = new KafkaFloor();
     List<TopicPartition> partitions = new ArrayList<>();
     try (KafkaConsumer<String, String> lister = new KafkaConsumer<>(
@@ -78,7 +79,7 @@ final class KafkaFloor implements AutoCloseable {
         }
       }
       Loop loop = floor.new Loop(bootstrapServers, mine, outputTopic, id + "-" + i, intervalMillis,
-          maxRecordsPerTransaction, exactlyOnce, ready);
+          maxRecordsPerTransaction, exactlyOnce, countPerKey, ready);
       floor.loops.add(loop);
       Thread t = new Thread(loop, "floor-" + id + "-" + i);
       t.setDaemon(true);
@@ -137,10 +138,13 @@ final class KafkaFloor implements AutoCloseable {
     private final long intervalMillis;
     private final long maxRecords;
     private final boolean exactlyOnce;
+    /** {@link KafkaCopy#withCount}: this loop's count per output key, in a hash map. */
+    private final @org.checkerframework.checker.nullness.qual.Nullable Map<String, Long> counts;
     private final java.util.concurrent.CountDownLatch ready;
 
     Loop(String bootstrapServers, List<TopicPartition> partitions, String outputTopic, String id,
-        long intervalMillis, long maxRecords, boolean exactlyOnce, java.util.concurrent.CountDownLatch ready) {
+        long intervalMillis, long maxRecords, boolean exactlyOnce, boolean countPerKey,
+        java.util.concurrent.CountDownLatch ready) {
       this.bootstrapServers = bootstrapServers;
       this.partitions = partitions;
       this.outputTopic = outputTopic;
@@ -148,6 +152,7 @@ final class KafkaFloor implements AutoCloseable {
       this.intervalMillis = intervalMillis;
       this.maxRecords = maxRecords;
       this.exactlyOnce = exactlyOnce;
+      this.counts = countPerKey ? new HashMap<>() : null;
       this.ready = ready;
     }
 
@@ -191,6 +196,9 @@ final class KafkaFloor implements AutoCloseable {
           ConsumerRecords<String, String> polled = consumer.poll(Duration.ofMillis(wait));
           for (ConsumerRecord<String, String> r : polled) {
             KV<String, String> out = KafkaCopy.transform(r.value(), r.timestamp());
+            if (counts != null) {
+              out = KafkaCopy.withCount(out, counts.merge(out.getKey(), 1L, Long::sum));
+            }
             producer.send(new ProducerRecord<>(outputTopic, out.getKey(), out.getValue()), (m, e) -> {
               if (e != null && failure == null) {
                 failure = e;

@@ -24,6 +24,7 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -51,7 +52,9 @@ import org.joda.time.Duration;
  * pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
  * {@code -alo} (at-least-once: {@code KafkaIO.write().withAtLeastOnce()} / no transactions), {@code -<N>[k|m]}
  * ({@code --maxRecordsPerBatch=N} / at most N records per transaction) and, for the floor, {@code -<T>t} (T loops;
- * default one per {@code --parallelism}, as the runner has one task per core).
+ * default one per {@code --parallelism}, as the runner has one task per core). With {@code --count-per-key} every
+ * system appends each key's running count ({@link KafkaCopy.CountPerKey}, keyed state behind a shuffle, in the
+ * pipelines).
  */
 public final class KafkaWorker {
 
@@ -114,6 +117,8 @@ public final class KafkaWorker {
   private final SystemSpec system;
   private final String bootstrap;
   private final int parallelism;
+  /** {@code --count-per-key}: the stateful variant of {@link KafkaCopy}. */
+  private final boolean countPerKey;
   private final PrintStream results;
 
   private String runId;
@@ -126,6 +131,7 @@ public final class KafkaWorker {
     this.system = SystemSpec.parse(Args.require(opts, "system"));
     this.bootstrap = Args.require(opts, "bootstrap");
     this.parallelism = Args.intValue(opts, "parallelism", Runtime.getRuntime().availableProcessors());
+    this.countPerKey = opts.containsKey("count-per-key");
     this.results = results;
   }
 
@@ -214,7 +220,7 @@ public final class KafkaWorker {
       floor = KafkaFloor.start(bootstrap, in, out, "floor-" + runId,
           Math.round(StreamingBenchmarks.intervalSeconds(interval) * 1000),
           system.maxRecords() > 0 ? system.maxRecords() : Long.MAX_VALUE, system.exactlyOnce(),
-          system.threads() > 0 ? system.threads() : parallelism);
+          system.threads() > 0 ? system.threads() : parallelism, countPerKey);
     }
     ObjectNode started = line("started");
     started.put("run", runId);
@@ -222,10 +228,10 @@ public final class KafkaWorker {
     return started;
   }
 
-  /** The pipeline under test: Kafka → transform → Kafka. */
+  /** The pipeline under test: Kafka → transform → Kafka (→ count per key → Kafka with {@code countPerKey}). */
   static Pipeline copyPipeline(
       PipelineOptions options, String bootstrap, String in, String out, String transactionalIdPrefix,
-      boolean exactlyOnce) {
+      boolean exactlyOnce, boolean countPerKey) {
     Pipeline p = Pipeline.create(options);
     KafkaIO.Write<String, String> write =
         KafkaIO.<String, String>write()
@@ -234,7 +240,7 @@ public final class KafkaWorker {
             .withKeySerializer(StringSerializer.class)
             .withValueSerializer(StringSerializer.class)
             .withTransactionalIdPrefix(transactionalIdPrefix);
-    p.apply("Read",
+    org.apache.beam.sdk.values.PCollection<KV<String, String>> transformed = p.apply("Read",
             KafkaIO.<String, String>read()
                 .withBootstrapServers(bootstrap)
                 .withTopic(in)
@@ -242,13 +248,16 @@ public final class KafkaWorker {
                 .withValueDeserializer(StringDeserializer.class))
         .apply("Transform",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                .via((KafkaRecord<String, String> r) -> KafkaCopy.transform(r.value(), r.timestamp())))
-        .apply("Write", exactlyOnce ? write : write.withAtLeastOnce());
+                .via((KafkaRecord<String, String> r) -> KafkaCopy.transform(r.value(), r.timestamp())));
+    if (countPerKey) {
+      transformed = transformed.apply("CountPerKey", org.apache.beam.sdk.transforms.ParDo.of(new KafkaCopy.CountPerKey()));
+    }
+    transformed.apply("Write", exactlyOnce ? write : write.withAtLeastOnce());
     return p;
   }
 
   private Pipeline copyPipeline(PipelineOptions options, String in, String out, String prefix, boolean eos) {
-    return copyPipeline(options, bootstrap, in, out, prefix, eos);
+    return copyPipeline(options, bootstrap, in, out, prefix, eos, countPerKey);
   }
 
   private ObjectNode stop(JsonNode cmd) throws Exception {
@@ -363,11 +372,14 @@ public final class KafkaWorker {
   }
 
   static String describe(SystemSpec s) {
-    StringBuilder sb = new StringBuilder(s.beamline() ? "MicroBatchRunner" : "kafka-clients loop");
+    StringBuilder sb = new StringBuilder(
+        !s.beamline() ? "kafka-clients loop" : s.realtime() ? "RealtimeRunner" : "MicroBatchRunner");
     sb.append(s.exactlyOnce() ? ", exactly-once" : ", at-least-once");
     if (s.maxRecords() > 0) {
-      sb.append(String.format(Locale.ROOT, s.beamline() ? ", --maxRecordsPerBatch=%d" : ", <= %d records/txn",
-          s.maxRecords()));
+      String limit = !s.beamline()
+          ? ", <= %d records/txn"
+          : s.realtime() ? ", --maxBundleElements=%d" : ", --maxRecordsPerBatch=%d";
+      sb.append(String.format(Locale.ROOT, limit, s.maxRecords()));
     }
     if (!s.beamline()) {
       sb.append(s.threads() > 0 ? ", " + s.threads() + " loop(s)" : ", one loop per --parallelism");

@@ -64,6 +64,20 @@ public class KafkaBenchmarksSmokeTest {
   }
 
   @Test
+  public void countPerKeyRunsOnRealtimeRunnerAndTheFloor() throws Exception {
+    JsonNode root = runMode(KafkaBenchmarks.LATENCY, Map.of(
+        "systems", "realtime,floor-alo", "intervals", "100ms", "rate", "200", "seconds", "2",
+        "warmup-seconds", "1", "iterations", "1", "partitions", "2", "count-per-key", ""));
+    Set<String> systems = new HashSet<>();
+    for (JsonNode run : root.path("runs")) {
+      systems.add(run.path("system").asText());
+      assertEquals(600, run.path("distinct").asLong());
+      assertEquals(0, run.path("duplicates").asLong());
+    }
+    assertEquals(Set.of("realtime", "floor-alo"), systems);
+  }
+
+  @Test
   public void kafkaThroughputRunsAndVerifiesBothSystems() throws Exception {
     JsonNode root = runMode(KafkaBenchmarks.THROUGHPUT, Map.of(
         "systems", "beamline,floor", "intervals", "100ms", "records", "3000", "warmup-records", "500",
@@ -90,6 +104,11 @@ public class KafkaBenchmarksSmokeTest {
     assertTrue(o.transformedCorrectly());
     assertFalse(KafkaCopy.Output.parse("1234,467,1").transformedCorrectly());
     assertThrows(IllegalArgumentException.class, () -> KafkaCopy.Output.parse("garbage"));
+    var counted = KafkaCopy.withCount(kv, 7);
+    assertEquals(kv.getKey(), counted.getKey());
+    assertTrue(KafkaCopy.Output.parse(counted.getValue()).transformedCorrectly());
+    assertEquals(1_700_000_000_123L, KafkaCopy.Output.parse(counted.getValue()).inputTimestamp());
+    assertThrows(IllegalArgumentException.class, () -> KafkaCopy.Output.parse(kv.getValue() + ",0"));
   }
 
   @Test
