@@ -273,6 +273,9 @@ public final class KafkaBenchmarks {
     cmd.add(javaBin);
     cmd.add("-Xmx" + heap);
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    if (job.system().beamline()) {
+      cmd.addAll(Runners.spec(job.system().runner()).jvmFlags()); // FlinkRunner's --add-opens
+    }
     String jvmArgs = opts.getOrDefault("child-jvm-args", "").trim(); // separated by spaces
     if (!jvmArgs.isEmpty()) {
       cmd.addAll(List.of(jvmArgs.split("\\s+")));
@@ -283,7 +286,7 @@ public final class KafkaBenchmarks {
     cmd.add("--system=" + job.system().name());
     cmd.add("--bootstrap=" + setup.bootstrap);
     cmd.add("--parallelism=" + parallelism);
-    for (String key : List.of("tmp-dir", "microbatch-args", "realtime-args", "keep-checkpoints")) {
+    for (String key : List.of("tmp-dir", "microbatch-args", "realtime-args", "flink-args", "keep-checkpoints")) {
       if (opts.containsKey(key)) {
         cmd.add("--" + key + "=" + opts.get(key));
       }

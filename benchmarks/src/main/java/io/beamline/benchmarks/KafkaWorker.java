@@ -49,7 +49,9 @@ import org.joda.time.Duration;
  * → {@link KafkaCopy#transform} → {@code KafkaIO.write()}, exactly-once, {@code --checkpointDir} in a new
  * directory under {@code --tmp-dir}), {@code realtime} (the same pipeline on RealtimeRunner, always at-least-once
  * until its barrier checkpoints land; {@code -<N>[k|m]} is its {@code --maxBundleElements}, {@code --realtime-args}
- * pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
+ * pass more), {@code flink} (the same pipeline on FlinkRunner in streaming mode, embedded mini-cluster, detached,
+ * at-least-once: the io-kafka sink without transactions; {@code -<N>} is its {@code --maxBundleSize}, {@code
+ * --flink-args} pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
  * {@code -alo} (at-least-once: {@code KafkaIO.write().withAtLeastOnce()} / no transactions), {@code -<N>[k|m]}
  * ({@code --maxRecordsPerBatch=N} / at most N records per transaction) and, for the floor, {@code -<T>t} (T loops;
  * default one per {@code --parallelism}, as the runner has one task per core). With {@code --count-per-key} every
@@ -63,17 +65,22 @@ public final class KafkaWorker {
 
   /** A parsed system name. */
   record SystemSpec(
-      String name, boolean beamline, boolean realtime, boolean exactlyOnce, long maxRecords, int threads) {
+      String name, boolean beamline, boolean realtime, boolean flink, boolean exactlyOnce, long maxRecords,
+      int threads) {
 
-    /** The runner of a Beamline system: {@code realtime[-...]} runs on RealtimeRunner. */
+    /**
+     * The runner of a pipeline system: {@code realtime[-...]} runs on RealtimeRunner, {@code flink[-...]} on
+     * FlinkRunner, {@code beamline[-...]} (and the floor's class path) MicroBatchRunner.
+     */
     String runner() {
-      return realtime ? Runners.REALTIME : Runners.MICRO_BATCH;
+      return flink ? Runners.FLINK : realtime ? Runners.REALTIME : Runners.MICRO_BATCH;
     }
 
     static SystemSpec parse(String name) {
       String[] parts = name.split("-");
       boolean beamline;
       boolean realtime = false;
+      boolean flink = false;
       switch (parts[0]) {
         case "beamline":
           beamline = true;
@@ -82,14 +89,20 @@ public final class KafkaWorker {
           beamline = true;
           realtime = true;
           break;
+        case "flink":
+          beamline = true;
+          flink = true;
+          break;
         case "floor":
           beamline = false;
           break;
         default:
           throw new IllegalArgumentException(
-              "system must be beamline[-...], realtime[-...] or floor[-...], got '" + name + "'");
+              "system must be beamline[-...], realtime[-...], flink[-...] or floor[-...], got '" + name + "'");
       }
-      boolean exactlyOnce = !realtime; // RealtimeRunner has no exactly-once sink yet (issue 11)
+      // RealtimeRunner has no exactly-once sink yet (issue 11); io-kafka's exactly-once sink needs Beamline's
+      // epochs, so on FlinkRunner the same pipeline runs at-least-once
+      boolean exactlyOnce = !realtime && !flink;
       long maxRecords = -1;
       int threads = 0; // the floor: one loop per --parallelism
       for (int i = 1; i < parts.length; i++) {
@@ -106,10 +119,7 @@ public final class KafkaWorker {
               + "' (known: alo, <N>[k|m], and <T>t for floor)");
         }
       }
-      if (realtime && exactlyOnce) {
-        throw new IllegalArgumentException("system '" + name + "': RealtimeRunner runs at-least-once only");
-      }
-      return new SystemSpec(name, beamline, realtime, exactlyOnce, maxRecords, threads);
+      return new SystemSpec(name, beamline, realtime, flink, exactlyOnce, maxRecords, threads);
     }
   }
 
@@ -207,6 +217,13 @@ public final class KafkaWorker {
           args.add("--maxBundleElements=" + system.maxRecords());
         }
         args.addAll(Args.list(opts, "realtime-args", List.of()));
+      } else if (system.flink()) {
+        // detached: run() returns once the job is submitted to the embedded mini-cluster, and cancel() stops it
+        args.add("--attachedMode=false");
+        if (system.maxRecords() > 0) {
+          args.add("--maxBundleSize=" + system.maxRecords());
+        }
+        args.addAll(Args.list(opts, "flink-args", List.of()));
       } else {
         args.add("--batchInterval=" + interval);
         args.add("--checkpointDir=" + checkpointDir);
@@ -373,12 +390,13 @@ public final class KafkaWorker {
 
   static String describe(SystemSpec s) {
     StringBuilder sb = new StringBuilder(
-        !s.beamline() ? "kafka-clients loop" : s.realtime() ? "RealtimeRunner" : "MicroBatchRunner");
+        !s.beamline() ? "kafka-clients loop" : s.flink() ? "FlinkRunner" : s.realtime() ? "RealtimeRunner"
+            : "MicroBatchRunner");
     sb.append(s.exactlyOnce() ? ", exactly-once" : ", at-least-once");
     if (s.maxRecords() > 0) {
       String limit = !s.beamline()
           ? ", <= %d records/txn"
-          : s.realtime() ? ", --maxBundleElements=%d" : ", --maxRecordsPerBatch=%d";
+          : s.flink() ? ", --maxBundleSize=%d" : s.realtime() ? ", --maxBundleElements=%d" : ", --maxRecordsPerBatch=%d";
       sb.append(String.format(Locale.ROOT, limit, s.maxRecords()));
     }
     if (!s.beamline()) {

@@ -125,7 +125,11 @@ public class KafkaBenchmarksSmokeTest {
     assertFalse(f.exactlyOnce());
     assertEquals(100_000, f.maxRecords());
     assertEquals(2, f.threads());
-    assertThrows(IllegalArgumentException.class, () -> KafkaWorker.SystemSpec.parse("flink"));
+    assertThrows(IllegalArgumentException.class, () -> KafkaWorker.SystemSpec.parse("spark"));
+    KafkaWorker.SystemSpec flink1 = KafkaWorker.SystemSpec.parse("flink-1");
+    assertEquals(Runners.FLINK, flink1.runner());
+    assertFalse(flink1.exactlyOnce());
+    assertEquals(1, flink1.maxRecords());
     assertThrows(IllegalArgumentException.class, () -> KafkaWorker.SystemSpec.parse("beamline-2t"));
     assertThrows(IllegalArgumentException.class, () -> KafkaWorker.SystemSpec.parse("floor-xyz"));
   }

@@ -155,7 +155,9 @@ public final class RealtimeEngine {
   private Topology build(@Nullable RocksDbStore rocksDb) throws Exception {
     Topology topology = new Topology(plan, parallelism, run);
     SideInputStore sideInputs =
-        plan.bounded() ? SideInputStore.readyByWatermark() : new SideInputStore(false);
+        plan.bounded()
+            ? SideInputStore.readyByWatermark()
+            : SideInputStore.readyByWatermarkIfBounded();
     StageWatermarks watermarks = new StageWatermarks(plan, parallelism, sideInputs, topology);
     progress =
         new ProgressReporter(

@@ -40,7 +40,8 @@ public final class SideInputStore {
   private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
   private final Map<PCollectionView<?>, Instant> watermarks = new HashMap<>();
   private final boolean complete;
-  private final boolean byWatermarkOnly;
+  /** Views whose windows are ready only by watermark, never because data arrived. */
+  private final java.util.function.Predicate<PCollectionView<?>> byWatermarkOnly;
   /** Changes whenever contents change, so readers know to rebuild their view values. */
   private long version;
 
@@ -50,10 +51,11 @@ public final class SideInputStore {
    *     once data arrived for it or the watermark of the view's input passed its end
    */
   public SideInputStore(boolean complete) {
-    this(complete, false);
+    this(complete, view -> false);
   }
 
-  private SideInputStore(boolean complete, boolean byWatermarkOnly) {
+  private SideInputStore(
+      boolean complete, java.util.function.Predicate<PCollectionView<?>> byWatermarkOnly) {
     this.complete = complete;
     this.byWatermarkOnly = byWatermarkOnly;
   }
@@ -65,7 +67,22 @@ public final class SideInputStore {
    * never merely because some data arrived for it.
    */
   public static SideInputStore readyByWatermark() {
-    return new SideInputStore(false, true);
+    return new SideInputStore(false, view -> true);
+  }
+
+  /**
+   * A store for a streaming run whose stages all run at once (RealtimeRunner with {@code
+   * --streaming=true}): a view over a <em>bounded</em> PCollection is ready by watermark only, as in
+   * {@link #readyByWatermark()} (its input ends, so its watermark does reach the window; before that
+   * its producer may have written only some bundles of it); a view over an unbounded PCollection is
+   * ready once data arrived for the window, as in an epoch run, since its watermark may never pass.
+   */
+  public static SideInputStore readyByWatermarkIfBounded() {
+    return new SideInputStore(
+        false,
+        view ->
+            view.getPCollection() != null
+                && view.getPCollection().isBounded() == PCollection.IsBounded.BOUNDED);
   }
 
   /** Records the watermark of the PCollection behind {@code view} (epoch runs). */
@@ -92,7 +109,7 @@ public final class SideInputStore {
         || !watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
       return true;
     }
-    if (byWatermarkOnly) {
+    if (byWatermarkOnly.test(view)) {
       return false;
     }
     for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
