@@ -82,9 +82,25 @@ final class SourceTask extends TaskThread {
         }
       }
     } finally {
-      reader.close();
+      closeUninterrupted(reader);
     }
     advanceInputWatermark(BoundedWindow.TIMESTAMP_MAX_VALUE);
+  }
+
+  /**
+   * Closes {@code reader} with this thread's interrupt flag cleared (and set again after): a
+   * cancelled run interrupts its tasks, and a Kafka consumer closed while interrupted gives up
+   * closing its fetcher and logs the interruption as an error.
+   */
+  private static void closeUninterrupted(SourceReader reader) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      reader.close();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Reads the splits of one source task. */
