@@ -5,22 +5,19 @@ import io.beamline.runners.microbatch.MicroBatchPipelineResult;
 import io.beamline.runners.microbatch.MicroBatchRunner;
 import io.beamline.runners.realtime.RealtimeRunner;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -300,17 +297,15 @@ public final class StreamingJob {
                       + " latest departure read",
               options.getParallelism(), realtime ? "" : options.getBatchInterval(),
               options.getMaxOutOfOrdernessMinutes()));
-      if (realtime) {
-        out.println(
-            "  checkpoint  none: RealtimeRunner does not checkpoint yet (nor write Iceberg tables,"
-                + " whose commits are per epoch); a stopped run starts over");
-      } else {
+      if (!realtime) {
         out.println("  lakehouse   " + options.getWarehouse() + ": tables "
             + LakehouseOutput.hourlyTable(LakehouseOutput.STREAMING) + ", "
             + LakehouseOutput.dailyTopTable(LakehouseOutput.STREAMING) + " (./beamline table list)");
       }
       if (realtime) {
-        // said above
+        out.println(
+            "  checkpoint  none: RealtimeRunner does not checkpoint yet (nor write Iceberg tables,"
+                + " whose commits are per epoch); a stopped run starts over");
       } else if (resuming) {
         out.println("  checkpoint  " + checkpointDir + ": resuming it");
       } else {
@@ -345,7 +340,13 @@ public final class StreamingJob {
       Pipeline pipeline = FlightDelaysStreaming.build(Pipeline.create(options), options, bootstrap);
       PipelineResult run = pipeline.run();
       result = run;
-      JobProgress progress = JobProgress.of(run);
+      JobProgress progress;
+      try {
+        progress = JobProgress.of(run);
+      } catch (IllegalStateException e) {
+        run.cancel(); // check() admits only the two runners JobProgress follows
+        throw e;
+      }
       if (run instanceof MicroBatchPipelineResult microBatch && microBatch.uiUri() != null) {
         out.println("  web UI      " + microBatch.uiUri() + " (Prometheus metrics at "
             + microBatch.uiUri() + "metrics)");

@@ -85,15 +85,14 @@ public class FlightDelaysStreamingIT {
   public void fullSpeedReplayWritesExactlyTheBatchResults() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     StreamingSummary summary =
-        new StreamingJob(
-                options(
-                    "t1",
-                    "--bootstrapServers=" + kafka.bootstrapServers(),
-                    "--checkpointDir=" + tmp.newFolder(),
-                    "--speedup=0",
-                    RECORDS_PER_EPOCH),
-                new PrintStream(printed, true, StandardCharsets.UTF_8))
-            .run();
+        run(
+            printed,
+            options(
+                "t1",
+                "--bootstrapServers=" + kafka.bootstrapServers(),
+                "--checkpointDir=" + tmp.newFolder(),
+                "--speedup=0",
+                RECORDS_PER_EPOCH));
 
     assertTrue("complete", summary.complete());
     assertFalse("resumed", summary.resumed());
@@ -117,14 +116,13 @@ public class FlightDelaysStreamingIT {
   public void realtimeRunnerWritesTheBatchResults() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     StreamingSummary summary =
-        new StreamingJob(
-                options(
-                    "rt",
-                    "--runner=RealtimeRunner",
-                    "--bootstrapServers=" + kafka.bootstrapServers(),
-                    "--speedup=0"),
-                new PrintStream(printed, true, StandardCharsets.UTF_8))
-            .run();
+        run(
+            printed,
+            options(
+                "rt",
+                "--runner=RealtimeRunner",
+                "--bootstrapServers=" + kafka.bootstrapServers(),
+                "--speedup=0"));
 
     String out = printed.toString(StandardCharsets.UTF_8);
     assertTrue("complete; output:\n" + out, summary.complete());
@@ -226,6 +224,12 @@ public class FlightDelaysStreamingIT {
     args.addAll(List.of(extra));
     return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new))
         .as(FlightDelaysStreamingOptions.class);
+  }
+
+  /** Runs the job in this JVM to its end; what it prints goes to {@code printed}. */
+  private static StreamingSummary run(ByteArrayOutputStream printed, FlightDelaysStreamingOptions options)
+      throws Exception {
+    return new StreamingJob(options, new PrintStream(printed, true, StandardCharsets.UTF_8)).run();
   }
 
   /** The output topic's results, by key, equal the batch job's lines; each line once. */
