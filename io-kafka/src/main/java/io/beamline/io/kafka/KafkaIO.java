@@ -456,7 +456,13 @@ public final class KafkaIO {
       return with(s -> s.transactionTimeoutMillis = timeout.getMillis());
     }
 
-    /** Writes without transactions: every record at least once, duplicates after a replay. */
+    /**
+     * Writes without transactions: every record at least once, duplicates after a replay. An
+     * idempotent producer ({@code acks=all}) sends each record as it comes; a failed send fails the
+     * bundle that sent it. The producer is flushed at the end of every bundle, or on RealtimeRunner
+     * at its commit points (the end of a task's input), since it commits nothing per bundle (see
+     * {@link io.beamline.sdk.io.DeferredFlush}).
+     */
     public Write<K, V> withAtLeastOnce() {
       return with(s -> s.exactlyOnce = false);
     }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.beamline.sdk.testing.CrashPoint;
 import io.beamline.sdk.testing.CrashPoints;
+import io.beamline.sdk.io.DeferredFlush;
 import io.beamline.sdk.io.EpochInfo;
 import io.beamline.sdk.io.EpochTransactional;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import org.apache.beam.sdk.metrics.Counter;
@@ -56,6 +58,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Outside a checkpointed Beamline run there is no epoch to mark: each bundle is then one
  * transaction of a producer with a random id — atomic, but a retried bundle is written again.
+ *
+ * <p>At-least-once ({@code withAtLeastOnce()}): an idempotent producer sends per record; at the end
+ * of a bundle a failed send fails the bundle, and the producer is flushed — per bundle as Beam's
+ * contract asks, or at the runner's commit points where it defers flushes ({@link DeferredFlush}:
+ * RealtimeRunner).
  */
 final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTransactional {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaWriteFn.class);
@@ -184,11 +191,15 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     long start = System.nanoTime();
     try {
       if (!spec.exactlyOnce) {
-        w.producer.flush();
         w.throwSendError();
+        Optional<DeferredFlush> deferred = DeferredFlush.current();
+        if (deferred.isPresent()) {
+          deferred.get().defer(w); // the runner commits nothing per bundle: flush at its commit point
+        } else {
+          w.flush();
+        }
       } else {
-        w.producer.flush();
-        w.throwSendError();
+        w.flush();
         if (epoch != null) {
           w.producer.sendOffsetsToTransaction(
               Map.of(
@@ -234,8 +245,11 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
         .toString();
   }
 
-  /** One shard's producer and what it knows of the shard's committed epochs. */
-  static final class ShardWriter {
+  /**
+   * One shard's producer and what it knows of the shard's committed epochs; as a {@link
+   * DeferredFlush.Flush}, the at-least-once flush a runner may run at its commit point.
+   */
+  static final class ShardWriter implements DeferredFlush.Flush {
     final WriteSpec<?, ?> spec;
     final @Nullable String transactionalId;
     final Producer<Object, Object> producer;
@@ -337,6 +351,13 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
       }
       markerRunId = runId;
       LOG.info("{}: ready, last committed epoch of run {}: {}", transactionalId, runId, committedEpoch);
+    }
+
+    /** Waits until every record sent so far is acknowledged, then throws a failed send's error. */
+    @Override
+    public void flush() throws Exception {
+      producer.flush();
+      throwSendError();
     }
 
     void throwSendError() throws Exception {

@@ -97,6 +97,32 @@ public class MicroBatchRunnerTest {
     assertThat(RecordThreadFn.THREADS.size(), greaterThan(1));
   }
 
+  /**
+   * A sink's bundle on MicroBatchRunner is its part of an epoch, committed right after {@code
+   * commits/N}: an at-least-once sink must flush in {@code @FinishBundle} here, so no task thread
+   * may carry a {@link io.beamline.sdk.io.DeferredFlush} (only RealtimeRunner's do).
+   */
+  @Test
+  public void sinksFlushPerBundleNoFlushIsDeferred() {
+    DeferralSeenFn.SEEN.clear();
+    Pipeline p = pipeline(2);
+    p.apply(GenerateSequence.from(0).to(1_000)).apply(ParDo.of(new DeferralSeenFn()));
+    p.run().waitUntilFinish();
+    assertThat(DeferralSeenFn.SEEN, org.hamcrest.Matchers.contains(false));
+  }
+
+  static final class DeferralSeenFn extends DoFn<Long, Void> {
+    static final Set<Boolean> SEEN = ConcurrentHashMap.newKeySet();
+
+    @ProcessElement
+    public void process() {}
+
+    @FinishBundle
+    public void finishBundle() {
+      SEEN.add(io.beamline.sdk.io.DeferredFlush.current().isPresent());
+    }
+  }
+
   static final class CountingFn extends DoFn<Long, Long> {
     @ProcessElement
     public void process(@Element Long x) {

@@ -47,10 +47,11 @@ final class ExchangeTask extends TaskThread {
       tick();
       boolean progress = handleControl(channelWatermark());
       boolean watermarkMoved = false;
-      for (int i = 0; i < channels.length; i++) {
+      int room = bundleRoom();
+      for (int i = 0; i < channels.length && room > 0; i++) {
         int c = (start + i) % channels.length;
         Channel channel = channels[c];
-        for (int n = 0; n < BATCH; n++) {
+        for (int n = 0; n < BATCH && room > 0; n++) {
           Object item = channel.poll();
           if (item == null) {
             break;
@@ -69,6 +70,7 @@ final class ExchangeTask extends TaskThread {
             Object element = codec.decode(item);
             processElement(element);
             finished(element);
+            room--;
           }
         }
       }

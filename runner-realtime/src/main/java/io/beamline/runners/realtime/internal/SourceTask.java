@@ -53,7 +53,8 @@ final class SourceTask extends TaskThread {
         }
         tick();
         boolean progress = handleControl(inputWatermark);
-        for (int n = 0; n < BATCH && reader.next(); n++) {
+        int batch = Math.min(BATCH, bundleRoom());
+        for (int n = 0; n < batch && reader.next(); n++) {
           countSourceElement();
           org.apache.beam.sdk.values.WindowedValue<?> element = reader.current();
           output.accept(element);

@@ -5,6 +5,7 @@ import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.KeyedStateStore;
+import io.beamline.sdk.io.DeferredFlush;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,12 @@ import org.joda.time.Instant;
  * clock, and its output watermark, which it sends on every output channel after the records before
  * it. When its input is over it drains (fires what remains, see {@link #drain}), sends {@link
  * Channel#END} downstream and closes the operators.
+ *
+ * <p><b>Sink flushes</b>: the run commits nothing per bundle, so at-least-once sinks defer their
+ * flush ({@link DeferredFlush}, installed on the task's thread) to the task's commit point: after
+ * it drained, before it sends {@link Channel#END}, so a run ends only once every record its sinks
+ * sent is acknowledged. A cancelled or failed run flushes nothing: it has no checkpoint and starts
+ * over.
  *
  * <p><b>Bundles</b> end before the output watermark moves (so what a bundle wrote — a side input's
  * contents — is complete before the watermark says so); in a streaming run also when the task finds
@@ -102,11 +109,13 @@ abstract class TaskThread implements Runnable {
   public final void run() {
     inbox.setOwner(Thread.currentThread());
     TaskContext context = task.context();
+    DeferredFlush sinkFlushes = DeferredFlush.install();
     try {
       task.open();
       context.setProcessingTime(run.clock().now());
       body();
       drain();
+      sinkFlushes.flushAll(); // the commit point: what the sinks sent is acknowledged before END
       for (Channel output : outputs) {
         output.put(Channel.END);
       }
@@ -116,6 +125,7 @@ abstract class TaskThread implements Runnable {
         run.fail(t);
       }
     } finally {
+      DeferredFlush.uninstall();
       inbox.close();
       try {
         task.close();
@@ -192,6 +202,16 @@ abstract class TaskThread implements Runnable {
             || (inBundle
                 && (bundleElements >= run.settings().maxBundleSize()
                     || System.nanoTime() - bundleStartNanos >= maxBundleNanos)));
+  }
+
+  /**
+   * How many more elements the open bundle takes before it reaches {@code maxBundleElements}, at
+   * least 1 (the next bundle's first); unlimited in a bounded run.
+   */
+  protected final int bundleRoom() {
+    return bounded
+        ? Integer.MAX_VALUE
+        : (int) Math.max(1, run.settings().maxBundleSize() - bundleElements);
   }
 
   /** Nanoseconds until the open bundle must end, or {@code otherwise} without a time limit. */
