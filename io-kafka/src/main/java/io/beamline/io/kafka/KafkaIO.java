@@ -288,6 +288,11 @@ public final class KafkaIO {
       };
     }
 
+    /** The unsplit source this read expands to. */
+    KafkaSource<K, V> source() {
+      return new KafkaSource<>(spec, 0, 1);
+    }
+
     @Override
     public PCollection<KafkaRecord<K, V>> expand(PBegin input) {
       validate();
@@ -295,7 +300,7 @@ public final class KafkaIO {
       TupleTag<DeadLetter> deadLetters = new TupleTag<>() {};
       PCollectionTuple parts =
           input
-              .apply("ReadFromKafka", org.apache.beam.sdk.io.Read.from(new KafkaSource<>(spec, 0, 1)))
+              .apply("ReadFromKafka", org.apache.beam.sdk.io.Read.from(source()))
               .apply(
                   "SplitDeadLetters",
                   ParDo.of(new SplitDeadLetters<K, V>(records, deadLetters))

@@ -1,5 +1,6 @@
 package io.beamline.io.kafka;
 
+import io.beamline.sdk.io.AwaitingReader;
 import io.beamline.sdk.io.OffsetRangeReader;
 import java.io.IOException;
 import java.time.Duration;
@@ -43,7 +44,7 @@ import org.joda.time.Instant;
  * </ul>
  */
 final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceRecord<K, V>>
-    implements OffsetRangeReader {
+    implements OffsetRangeReader, AwaitingReader {
   private static final Duration POLL_WITH_BACKLOG = Duration.ofMillis(50);
   /** Records handed out between two non-blocking fetches for starved partitions. */
   private static final int RECORDS_BETWEEN_POLLS = 256;
@@ -57,7 +58,10 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   private final Deserializer<V> valueDeserializer;
   private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers =
       new LinkedHashMap<>();
-  private final Map<TopicPartition, Long> maxEventTime = new HashMap<>();
+  /** Per partition, the greatest event time read, in ms (a holder, so reading a record boxes nothing). */
+  private final Map<TopicPartition, long[]> maxEventTime = new HashMap<>();
+  /** The partition of the record {@link #nextBuffered()} returned. */
+  private @Nullable TopicPartition nextPartition;
   private final long budgetPerMark;
   private @Nullable Map<TopicPartition, Long> limit;
   private @Nullable SourceRecord<K, V> current;
@@ -183,7 +187,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
       }
       ConsumerRecord<byte[], byte[]> next = nextBuffered();
       if (next != null) {
-        emit(next);
+        emit(next, nextPartition);
         return true;
       }
       if (limit != null && reachedLimit()) {
@@ -207,10 +211,44 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
       ConsumerRecord<byte[], byte[]> head = buffer.peek();
       if (head != null && (limit == null || head.offset() < limit.getOrDefault(p, 0L))) {
         roundRobin = (roundRobin + i + 1) % partitions.size();
+        nextPartition = p;
         return buffer.poll();
       }
     }
     return null;
+  }
+
+  /**
+   * Waits in the consumer's {@code poll} (blocked in its network selector, no CPU) until records
+   * arrive or {@code timeoutMillis} pass; what arrives is buffered for {@link #advance()}. Returns at
+   * once if a record is readable already. An interrupt ends the wait with the flag set.
+   */
+  @Override
+  public boolean awaitRecords(long timeoutMillis) {
+    if (readable()) {
+      return true;
+    }
+    try {
+      fetch(Duration.ofMillis(Math.max(1, timeoutMillis)));
+    } catch (org.apache.kafka.common.errors.InterruptException e) {
+      Thread.currentThread().interrupt(); // a cancelled run: the task stops next
+      return false;
+    }
+    return readable();
+  }
+
+  /** Whether {@link #advance()} would return a buffered record now (within budget and limit). */
+  private boolean readable() {
+    if (limit == null && sinceMark >= budgetPerMark) {
+      return false;
+    }
+    for (TopicPartition p : assigned) {
+      ConsumerRecord<byte[], byte[]> head = buffers.get(p).peek();
+      if (head != null && (limit == null || head.offset() < limit.getOrDefault(p, 0L))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Fetches; waits up to 50 ms if some partition has records to fetch. False if none came. */
@@ -233,8 +271,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     consumer.pause(pause);
     consumer.resume(resume);
     ConsumerRecords<byte[], byte[]> records = consumer.poll(timeout);
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      buffers.get(new TopicPartition(r.topic(), r.partition())).add(r);
+    for (TopicPartition p : records.partitions()) {
+      buffers.get(p).addAll(records.records(p));
     }
     return !records.isEmpty();
   }
@@ -266,11 +304,10 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     return false;
   }
 
-  private void emit(ConsumerRecord<byte[], byte[]> r) {
+  private void emit(ConsumerRecord<byte[], byte[]> r, TopicPartition p) {
     sinceMark++;
     int bytes = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
     averageRecordBytes = 0.99 * averageRecordBytes + 0.01 * bytes;
-    TopicPartition p = new TopicPartition(r.topic(), r.partition());
     K key;
     V value;
     try {
@@ -293,7 +330,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
         spec.timestampFn == null ? new Instant(r.timestamp()) : spec.timestampFn.apply(record);
     current = new SourceRecord<>(record, null);
     currentTimestamp = eventTime;
-    maxEventTime.merge(p, eventTime.getMillis(), Math::max);
+    long[] max = maxEventTime.computeIfAbsent(p, k -> new long[] {Long.MIN_VALUE});
+    max[0] = Math.max(max[0], eventTime.getMillis());
   }
 
   private void discoverPartitions() {
@@ -324,11 +362,11 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     long idle = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
     boolean anyBusy = false;
     for (TopicPartition p : buffers.keySet()) {
-      Long max = maxEventTime.get(p);
+      long[] max = maxEventTime.get(p);
       long watermark =
           max == null
               ? BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis()
-              : max - spec.maxOutOfOrdernessMillis;
+              : max[0] - spec.maxOutOfOrdernessMillis;
       if (isIdle(p)) {
         idle = Math.max(idle, watermark);
       } else {

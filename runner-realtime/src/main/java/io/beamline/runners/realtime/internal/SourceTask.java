@@ -1,6 +1,7 @@
 package io.beamline.runners.realtime.internal;
 
 import io.beamline.sdk.internal.operators.Operator;
+import io.beamline.sdk.io.AwaitingReader;
 import io.beamline.sdk.io.OffsetRangeReader;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -22,7 +23,9 @@ import org.joda.time.Instant;
  * OffsetRangeReader#isIdle}: an idle split does not hold the job back), sent at most once a
  * millisecond. A reader whose watermark is +∞ is finished (Beam's convention for an unbounded
  * source that ends). An {@code UnboundedReader}'s {@code advance} does not block by contract, so the
- * task polls it; with nothing to read it backs off (yield, then park up to 1 ms).
+ * task polls it; with nothing to read it waits inside the reader if it is the task's only one and
+ * an {@link AwaitingReader} (Kafka's: woken by the fetch response, no CPU spent meanwhile), and
+ * otherwise backs off (yield, then park up to 1 ms).
  *
  * <p>Without checkpoints (issue 11), readers' checkpoint marks are taken (a Kafka reader refreshes
  * idleness and its record budget then) but not finalized.
@@ -33,6 +36,8 @@ final class SourceTask extends TaskThread {
   private static final int BATCH = 256;
   private static final long WATERMARK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final long MARK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /** How long an idle task waits inside an {@link AwaitingReader} before it looks around again. */
+  private static final long AWAIT_MILLIS = 1;
 
   private final SourceReader reader;
   private long lastWatermarkNanos;
@@ -76,6 +81,8 @@ final class SourceTask extends TaskThread {
         }
         if (progress) {
           idleRounds = 0;
+        } else if (reader.awaitInput(AWAIT_MILLIS)) {
+          idleRounds = 0; // waited inside the reader's client, which wakes when records arrive
         } else if (++idleRounds < 10) {
           Thread.yield();
         } else {
@@ -113,6 +120,15 @@ final class SourceTask extends TaskThread {
     org.apache.beam.sdk.values.WindowedValue<?> current();
 
     Instant watermark();
+
+    /**
+     * With nothing to read: waits up to {@code millis} inside the reader for records to arrive
+     * ({@link AwaitingReader}) and returns true; false at once if it cannot wait that way (the task
+     * then backs off by itself).
+     */
+    default boolean awaitInput(long millis) throws IOException {
+      return false;
+    }
 
     boolean finished();
 
@@ -277,6 +293,21 @@ final class SourceTask extends TaskThread {
           return BoundedWindow.TIMESTAMP_MAX_VALUE;
         }
         return anyActive ? min : idleMax;
+      }
+
+      /** Waits in the one live reader if it is an {@link AwaitingReader}; several are polled. */
+      @Override
+      public boolean awaitInput(long millis) throws IOException {
+        if (live != 1) {
+          return false;
+        }
+        for (int r = 0; r < readers.size(); r++) {
+          if (!finished[r] && started[r] && readers.get(r) instanceof AwaitingReader awaiting) {
+            awaiting.awaitRecords(millis);
+            return true;
+          }
+        }
+        return false;
       }
 
       @Override
