@@ -12,10 +12,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.beam.runners.core.InMemoryStateInternals;
 import org.apache.beam.runners.core.InMemoryTimerInternals;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTag;
+import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.state.StateContext;
 import org.apache.beam.sdk.state.State;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -243,6 +245,14 @@ public final class HoldTracking {
     private Instant earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
     private Instant earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
 
+    /** Told of every timer set, so the keyed store can bound its keys' earliest timers. */
+    private @Nullable Consumer<TimerData> onSet;
+
+    /** Calls {@code onSet} with every timer set from now on (replacing an earlier listener). */
+    void onTimerSet(Consumer<TimerData> onSet) {
+      this.onSet = onSet;
+    }
+
     private static TimerId id(StateNamespace namespace, String timerId, String timerFamilyId) {
       return new TimerId(namespace, timerId, timerFamilyId);
     }
@@ -268,6 +278,9 @@ public final class HoldTracking {
         known = false;
       } else if (known) {
         summarize(timerData);
+      }
+      if (onSet != null) {
+        onSet.accept(timerData);
       }
     }
 
@@ -351,6 +364,18 @@ public final class HoldTracking {
         removed(pending.remove(id(timer)));
       }
       return timer;
+    }
+
+    /** The earliest timestamp of a pending event-time timer, or +∞ if none. */
+    public Instant earliestEventTimer() {
+      ensureKnown();
+      return earliestEventTime;
+    }
+
+    /** The earliest timestamp of a pending processing-time timer (either domain), or +∞. */
+    public Instant earliestProcessingTimer() {
+      ensureKnown();
+      return earliestProcessingTime;
     }
 
     /** The timers set and not yet fired or deleted. */

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
@@ -44,6 +45,11 @@ public final class KeyedStateStore {
     private boolean evicted;
     /** In {@link #dirty}: used since the last snapshot or delta. */
     private boolean dirty;
+    /** Used since {@link KeyedIndex} last indexed its hold; the hold it indexed, if any. */
+    boolean holdStale;
+    @Nullable Instant indexedHold;
+    /** No longer in its store (evicted or replaced). */
+    boolean gone;
 
     KeyState(ByteKey encodedKey, Object key, StateInternals state) {
       this.encodedKey = encodedKey;
@@ -90,6 +96,8 @@ public final class KeyedStateStore {
   private final @Nullable RocksDbStore rocksDb;
   private final byte @Nullable [] operatorPrefix;
   private final @Nullable Coder<Object> keyCoder;
+  private final KeyedIndex index = new KeyedIndex();
+  private final Consumer<TimerData> timerSet = index::timerSet;
 
   /** A heap store. */
   public KeyedStateStore() {
@@ -140,6 +148,9 @@ public final class KeyedStateStore {
         .removeIf(
             k -> {
               k.evicted = k.timers.pending().isEmpty() && (rocksDb != null || k.heap().isEmpty());
+              if (k.evicted) {
+                index.removed(k);
+              }
               return k.evicted;
             });
   }
@@ -153,6 +164,7 @@ public final class KeyedStateStore {
     KeyState keyState = keys.get(encodedKey);
     if (keyState == null) {
       keyState = new KeyState(encodedKey, key, newState(encodedKey, key));
+      keyState.timers.onTimerSet(timerSet);
       keys.put(encodedKey, keyState);
     }
     markUsed(keyState);
@@ -201,6 +213,7 @@ public final class KeyedStateStore {
 
   /** Records that {@code keyState} was used without {@link #get} (its timers fired). */
   public void markUsed(KeyState keyState) {
+    index.used(keyState);
     if (!keyState.dirty) {
       keyState.dirty = true;
       dirty.add(keyState);
@@ -228,6 +241,25 @@ public final class KeyedStateStore {
   }
 
   /**
+   * Whether some key may have a timer due at {@code watermark} or {@code processingTime}; if not,
+   * firing timers need not visit the keys. A lower bound of every key's earliest timer, kept as
+   * timers are set and made exact by {@link #resetTimerBounds} and {@link #boundTimers}.
+   */
+  public boolean timersMayFire(Instant watermark, Instant processingTime) {
+    return index.timersMayFire(watermark, processingTime);
+  }
+
+  /** Before visiting every key to fire timers: the bounds are recomputed by the visit. */
+  public void resetTimerBounds() {
+    index.resetTimerBounds();
+  }
+
+  /** During that visit, after a key's timers fired: counts its earliest remaining timers. */
+  public void boundTimers(KeyState keyState) {
+    index.bound(keyState.timers);
+  }
+
+  /**
    * The earliest watermark hold of any key (state holds and pending timers' output timestamps), or
    * +∞ if there is none.
    */
@@ -237,16 +269,16 @@ public final class KeyedStateStore {
       Instant held = rocksDb.earliestHold(operatorPrefix);
       earliest = held == null ? earliest : held;
     }
-    for (KeyState keyState : keys.values()) {
-      Instant state =
-          rocksDb == null ? keyState.heap().earliestHold() : BoundedWindow.TIMESTAMP_MAX_VALUE;
-      Instant timers = keyState.timers.earliestHold();
-      Instant key = state.isBefore(timers) ? state : timers;
-      if (key.isBefore(earliest)) {
-        earliest = key;
-      }
-    }
-    return earliest;
+    Instant keyed = index.earliestHold(this::holdOf);
+    return keyed.isBefore(earliest) ? keyed : earliest;
+  }
+
+  /** One key's earliest hold: of its heap state cells and of its timers' output timestamps. */
+  private Instant holdOf(KeyState keyState) {
+    Instant state =
+        rocksDb == null ? keyState.heap().earliestHold() : BoundedWindow.TIMESTAMP_MAX_VALUE;
+    Instant timers = keyState.timers.earliestHold();
+    return state.isBefore(timers) ? state : timers;
   }
 
   /** Number of keys with state or timers. */
@@ -406,7 +438,10 @@ public final class KeyedStateStore {
       ByteKey encodedKey = new ByteKey(keyBytes);
       KeyedStateStore store = stores[Partitioning.partitionOf(encodedKey, stores.length)];
       if (replace) {
-        store.keys.remove(encodedKey);
+        KeyState replaced = store.keys.remove(encodedKey);
+        if (replaced != null) {
+          store.index.removed(replaced);
+        }
       }
       int cells = in.readInt();
       if (cells == 0) {
