@@ -58,7 +58,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   private final Deserializer<V> valueDeserializer;
   private final Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> buffers =
       new LinkedHashMap<>();
-  /** Per partition, the greatest event time read, in ms (a holder, so reading a record boxes nothing). */
+  /** Per partition, the greatest event time read, ms (in a holder: reading boxes nothing). */
   private final Map<TopicPartition, long[]> maxEventTime = new HashMap<>();
   /** The partition of the record {@link #nextBuffered()} returned. */
   private @Nullable TopicPartition nextPartition;
@@ -204,18 +204,26 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
    * those with records buffered).
    */
   private @Nullable ConsumerRecord<byte[], byte[]> nextBuffered() {
-    List<TopicPartition> partitions = assigned;
-    for (int i = 0; i < partitions.size(); i++) {
-      TopicPartition p = partitions.get((roundRobin + i) % partitions.size());
-      ArrayDeque<ConsumerRecord<byte[], byte[]>> buffer = buffers.get(p);
-      ConsumerRecord<byte[], byte[]> head = buffer.peek();
+    int i = readablePartition();
+    if (i < 0) {
+      return null;
+    }
+    roundRobin = (i + 1) % assigned.size();
+    nextPartition = assigned.get(i);
+    return buffers.get(nextPartition).poll();
+  }
+
+  /** Index in {@link #assigned} of the next partition with a record below the limit, or -1. */
+  private int readablePartition() {
+    for (int i = 0; i < assigned.size(); i++) {
+      int index = (roundRobin + i) % assigned.size();
+      TopicPartition p = assigned.get(index);
+      ConsumerRecord<byte[], byte[]> head = buffers.get(p).peek();
       if (head != null && (limit == null || head.offset() < limit.getOrDefault(p, 0L))) {
-        roundRobin = (roundRobin + i + 1) % partitions.size();
-        nextPartition = p;
-        return buffer.poll();
+        return index;
       }
     }
-    return null;
+    return -1;
   }
 
   /**
@@ -239,16 +247,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
 
   /** Whether {@link #advance()} would return a buffered record now (within budget and limit). */
   private boolean readable() {
-    if (limit == null && sinceMark >= budgetPerMark) {
-      return false;
-    }
-    for (TopicPartition p : assigned) {
-      ConsumerRecord<byte[], byte[]> head = buffers.get(p).peek();
-      if (head != null && (limit == null || head.offset() < limit.getOrDefault(p, 0L))) {
-        return true;
-      }
-    }
-    return false;
+    return (limit != null || sinceMark < budgetPerMark) && readablePartition() >= 0;
   }
 
   /** Fetches; waits up to 50 ms if some partition has records to fetch. False if none came. */
@@ -359,26 +358,20 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
   @Override
   public Instant getWatermark() {
     long busy = Long.MAX_VALUE;
-    long idle = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+    long noWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+    long idleMax = noWatermark;
     boolean anyBusy = false;
     for (TopicPartition p : buffers.keySet()) {
       long[] max = maxEventTime.get(p);
-      long watermark =
-          max == null
-              ? BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis()
-              : max[0] - spec.maxOutOfOrdernessMillis;
-      if (isIdle(p)) {
-        idle = Math.max(idle, watermark);
+      long watermark = max == null ? noWatermark : max[0] - spec.maxOutOfOrdernessMillis;
+      if (idle.contains(p)) {
+        idleMax = Math.max(idleMax, watermark);
       } else {
         anyBusy = true;
         busy = Math.min(busy, watermark);
       }
     }
-    return new Instant(anyBusy ? busy : idle);
-  }
-
-  private boolean isIdle(TopicPartition p) {
-    return idle.contains(p);
+    return new Instant(anyBusy ? busy : idleMax);
   }
 
   /**
@@ -410,12 +403,7 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
 
   @Override
   public boolean isIdle() {
-    for (TopicPartition p : buffers.keySet()) {
-      if (!isIdle(p)) {
-        return false;
-      }
-    }
-    return true;
+    return idle.containsAll(buffers.keySet());
   }
 
   /**
@@ -427,10 +415,8 @@ final class KafkaReader<K, V> extends UnboundedSource.UnboundedReader<SourceReco
     sinceMark = 0;
     refreshIdle();
     Map<String, Long> positions = new HashMap<>();
-    for (Map.Entry<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> e :
-        buffers.entrySet()) {
-      ConsumerRecord<byte[], byte[]> head = e.getValue().peek();
-      positions.put(name(e.getKey()), head != null ? head.offset() : consumer.position(e.getKey()));
+    for (TopicPartition p : buffers.keySet()) {
+      positions.put(name(p), position(p));
     }
     return new KafkaCheckpointMark(positions);
   }

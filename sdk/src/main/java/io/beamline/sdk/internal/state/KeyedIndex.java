@@ -33,7 +33,7 @@ final class KeyedIndex {
   private Instant processingTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
   /** The indexed holds of the keys: hold → number of keys with it. */
   private final TreeMap<Instant, Integer> holds = new TreeMap<>();
-  /** Keys used since their hold was last indexed, each once ({@link KeyedStateStore.KeyState#holdStale}). */
+  /** Keys used since their hold was last indexed, each once (flag {@code holdStale}). */
   private final List<KeyedStateStore.KeyState> stale = new ArrayList<>();
 
   /** A timer was set on some key: lowers the bound of its domain. */

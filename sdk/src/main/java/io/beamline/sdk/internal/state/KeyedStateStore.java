@@ -17,7 +17,6 @@ import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -202,11 +201,8 @@ public final class KeyedStateStore {
   public Instant earliestProcessingTimer() {
     Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
     for (KeyState keyState : keys.values()) {
-      for (TimerData timer : keyState.timers.pending()) {
-        if (timer.getDomain() != TimeDomain.EVENT_TIME && timer.getTimestamp().isBefore(earliest)) {
-          earliest = timer.getTimestamp();
-        }
-      }
+      Instant at = keyState.timers.earliestProcessingTimer();
+      earliest = at.isBefore(earliest) ? at : earliest;
     }
     return earliest;
   }
@@ -249,12 +245,12 @@ public final class KeyedStateStore {
     return index.timersMayFire(watermark, processingTime);
   }
 
-  /** Before visiting every key to fire timers: the bounds are recomputed by the visit. */
+  /** Before a visit of every key to fire timers; the visit recomputes the bounds. */
   public void resetTimerBounds() {
     index.resetTimerBounds();
   }
 
-  /** During that visit, after a key's timers fired: counts its earliest remaining timers. */
+  /** In that visit, after a key's timers fired: counts its earliest remaining timers. */
   public void boundTimers(KeyState keyState) {
     index.bound(keyState.timers);
   }
