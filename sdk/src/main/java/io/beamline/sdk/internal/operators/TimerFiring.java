@@ -34,26 +34,27 @@ final class TimerFiring {
       throws Exception {
     store.advancedTo(watermark);
     int count = 0;
-    if (!store.timersMayFire(watermark, processingTime)) {
-      // no key has a timer due: none is visited (keys catch up on their clocks when next used)
-      Instant hold = store.earliestHold();
-      store.outputReached(hold.isBefore(watermark) ? hold : watermark);
-      return 0;
-    }
-    store.resetTimerBounds();
-    for (KeyedStateStore.KeyState keyState : store.all()) {
-      if (keyState.timers().mayFire(watermark, processingTime)) {
-        current.set(keyState);
-        KeyedTimers.setOutputWatermark(keyState.timers(), store.outputWatermark());
-        int fired =
-            KeyedTimers.fire(
-                keyState.timers(), watermark, processingTime, oneAtATime, t -> firing.fire(keyState, t));
-        if (fired > 0) {
-          store.markUsed(keyState); // its timers and state changed: the next delta writes it
+    // while no key has a timer due none is visited; a key's clocks catch up when it is next used
+    if (store.timersMayFire(watermark, processingTime)) {
+      store.resetTimerBounds();
+      for (KeyedStateStore.KeyState keyState : store.all()) {
+        if (keyState.timers().mayFire(watermark, processingTime)) {
+          current.set(keyState);
+          KeyedTimers.setOutputWatermark(keyState.timers(), store.outputWatermark());
+          int fired =
+              KeyedTimers.fire(
+                  keyState.timers(),
+                  watermark,
+                  processingTime,
+                  oneAtATime,
+                  t -> firing.fire(keyState, t));
+          if (fired > 0) {
+            store.markUsed(keyState); // its timers and state changed: the next delta writes it
+          }
+          count += fired;
         }
-        count += fired;
-      } // else its clocks catch up when the key is next used (KeyedStateStore.get)
-      store.boundTimers(keyState);
+        store.boundTimers(keyState);
+      }
     }
     Instant hold = store.earliestHold();
     store.outputReached(hold.isBefore(watermark) ? hold : watermark);
