@@ -8,8 +8,8 @@ import org.joda.time.Instant;
 /**
  * The queue from one producer task to one consumer task of an exchange: a bounded JCTools {@link
  * SpscArrayQueue} of encoded records ({@code ExchangeCodec} output) and control items ({@link
- * Watermark}, {@link #END}), in the order the producer sent them, so a watermark always follows the
- * records before it.
+ * Watermark}, {@link BundleEnd}, {@link #END}), in the order the producer sent them, so a watermark
+ * always follows the records before it and a {@link BundleEnd} everything its bundle sent.
  *
  * <p><b>Backpressure</b>: {@link #put} on a full queue waits (spin, yield, then park for 50 µs at a
  * time) until the consumer has taken an item: the producer's thread stops, and with it whatever
@@ -20,6 +20,15 @@ import org.joda.time.Instant;
 public final class Channel {
   /** The producer's output watermark from here on. */
   public record Watermark(Instant value) {}
+
+  /**
+   * The producer ended a bundle: the items since the last one (records, a watermark) are complete,
+   * produced at synchronized processing time {@code synchronizedTime} or before. Until the consumer
+   * has taken it, its synchronized processing time stays at the last one's (see {@code
+   * ExchangeTask}), so an element and the watermark sent after it in one bundle are never told apart
+   * by a continuation trigger, as on DirectRunner, where a bundle's output is committed at once.
+   */
+  public record BundleEnd(Instant synchronizedTime) {}
 
   /** The producer is done: nothing follows. */
   public static final Object END =
@@ -36,6 +45,8 @@ public final class Channel {
   private final RunControl run;
   /** Nanoseconds producers spent waiting for room: backpressure. */
   private volatile long blockedNanos;
+  /** Producer side: items were put since the last {@link BundleEnd}. */
+  private boolean unmarked;
 
   /**
    * @param capacity items the queue holds (rounded up to a power of two by JCTools)
@@ -62,7 +73,21 @@ public final class Channel {
     if (!queue.offer(item)) {
       waitToPut(item);
     }
+    unmarked = true;
     consumer.wake();
+  }
+
+  /**
+   * The producer ended a bundle at synchronized processing time {@code synchronizedTime}: sends a
+   * {@link BundleEnd} if anything was put since the last one.
+   *
+   * @throws CancellationException as {@link #put}
+   */
+  void endBundle(Instant synchronizedTime) {
+    if (unmarked) {
+      put(new BundleEnd(synchronizedTime));
+      unmarked = false;
+    }
   }
 
   private void waitToPut(Object item) {

@@ -14,6 +14,11 @@ import org.joda.time.Instant;
  * ended channel counts as +∞). With nothing waiting it ends the bundle and parks until a producer
  * wakes it, the open bundle's time is up, or — on the wall clock — a processing-time tick is due.
  *
+ * <p><b>Synchronized processing time</b> (the clock of continuation triggers) is the processing
+ * time held back at channels whose producer's bundle is partly taken or still queued ({@link
+ * BundleEnds}). A producer busy with a long timer, its bundles all taken, holds nothing (on
+ * DirectRunner neither).
+ *
  * <p>Threading: its own thread (see {@link TaskThread}).
  */
 final class ExchangeTask extends TaskThread {
@@ -23,6 +28,7 @@ final class ExchangeTask extends TaskThread {
   private final ExchangeCodec codec;
   private final Channel[] channels;
   private final Instant[] channelWatermarks;
+  private final BundleEnds bundleEnds;
   private int live;
 
   ExchangeTask(TaskThread.Parts parts, ExchangeCodec codec) {
@@ -31,6 +37,7 @@ final class ExchangeTask extends TaskThread {
     this.channels = inbox.channels().toArray(new Channel[0]);
     this.channelWatermarks = new Instant[channels.length];
     Arrays.fill(channelWatermarks, BoundedWindow.TIMESTAMP_MIN_VALUE);
+    this.bundleEnds = new BundleEnds(channels.length);
     this.live = channels.length;
   }
 
@@ -60,13 +67,18 @@ final class ExchangeTask extends TaskThread {
           unsettled++;
           if (item instanceof Channel.Watermark watermark) {
             channelWatermarks[c] = watermark.value();
+            bundleEnds.took(c);
             watermarkMoved = true;
+          } else if (item instanceof Channel.BundleEnd end) {
+            bundleEnds.took(c, end);
           } else if (item == Channel.END) {
             channelWatermarks[c] = BoundedWindow.TIMESTAMP_MAX_VALUE;
+            bundleEnds.ended(c);
             live--;
             watermarkMoved = true;
             break;
           } else {
+            bundleEnds.took(c);
             Object element = codec.decode(item);
             processElement(element);
             finished(element);
@@ -85,6 +97,11 @@ final class ExchangeTask extends TaskThread {
         inbox.park(nanosToBundleEnd(IDLE_PARK_NANOS));
       }
     }
+  }
+
+  @Override
+  protected Instant heldSynchronizedTime(Instant now) {
+    return bundleEnds.held(now, c -> !channels[c].isEmpty());
   }
 
   private Instant channelWatermark() {

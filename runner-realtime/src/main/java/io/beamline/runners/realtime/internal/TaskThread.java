@@ -55,6 +55,10 @@ abstract class TaskThread implements Runnable {
   protected Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  /** Synchronized processing time: never back, at most the processing time (see {@link #synchronizedAt}). */
+  private Instant synchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  /** The synchronized processing time timers last fired at. */
+  private Instant firedSynchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private long lastTickNanos;
   private boolean inBundle;
   private long bundleStartNanos;
@@ -112,7 +116,8 @@ abstract class TaskThread implements Runnable {
     DeferredFlush sinkFlushes = DeferredFlush.install();
     try {
       task.open();
-      context.setProcessingTime(run.clock().now());
+      Instant now = run.clock().now();
+      context.setProcessingTimes(now, synchronizedAt(now));
       body();
       drain();
       sinkFlushes.flushAll(); // the commit point: what the sinks sent is acknowledged before END
@@ -253,32 +258,57 @@ abstract class TaskThread implements Runnable {
   }
 
   /**
-   * Sets the processing time elements are processed at, and on the wall clock fires
+   * Sets the processing times elements are processed at, and on the wall clock fires
    * processing-time timers every few milliseconds.
    */
   protected final void tick() throws Exception {
     Instant now = run.clock().now();
-    task.context().setProcessingTime(now);
+    Instant synchronizedNow = synchronizedAt(now);
+    task.context().setProcessingTimes(now, synchronizedNow);
     if (!run.clock().isSynthetic()) {
       long nanos = System.nanoTime();
-      if (nanos - lastTickNanos >= PROCESSING_TIME_TICK_NANOS && now.isAfter(processingTime)) {
+      if (nanos - lastTickNanos >= PROCESSING_TIME_TICK_NANOS
+          && (now.isAfter(processingTime) || synchronizedNow.isAfter(firedSynchronizedTime))) {
         lastTickNanos = nanos;
         advanceProcessingTime(now);
       }
     }
   }
 
-  /** Fires processing-time timers up to {@code now}. */
+  /**
+   * The synchronized processing time at processing time {@code now}: {@code now}, held back by what
+   * the task's input has still to deliver ({@link #heldSynchronizedTime}), and never back.
+   */
+  private Instant synchronizedAt(Instant now) {
+    Instant held = heldSynchronizedTime(now);
+    if (held.isAfter(synchronizedTime)) {
+      synchronizedTime = held;
+    }
+    return synchronizedTime;
+  }
+
+  /**
+   * The synchronized processing time the task's input allows at processing time {@code now}: {@code
+   * now} for a task that reads a source; a task fed by channels holds it back while a producer's
+   * bundle is only partly taken.
+   */
+  protected Instant heldSynchronizedTime(Instant now) {
+    return now;
+  }
+
+  /** Fires processing-time timers up to {@code now}, synchronized ones as far as input allows. */
   protected final void advanceProcessingTime(Instant now) throws Exception {
-    if (!now.isAfter(processingTime)) {
+    Instant synchronizedNow = synchronizedAt(now);
+    if (!now.isAfter(processingTime) && !synchronizedNow.isAfter(firedSynchronizedTime)) {
       return;
     }
     if (now.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-      task.context().setProcessingTime(now);
+      task.context().setProcessingTimes(now, synchronizedNow);
     }
-    processingTime = now;
+    processingTime = now.isAfter(processingTime) ? now : processingTime;
+    firedSynchronizedTime = synchronizedNow;
     beginWork();
-    task.advanceProcessingTime(now);
+    task.advanceProcessingTime(processingTime, synchronizedNow);
   }
 
   /** Handles the inbox's control messages; true if there were any. */
@@ -298,7 +328,8 @@ abstract class TaskThread implements Runnable {
   /**
    * Ends the open bundle (operators' {@code finishBundle}, bundle finalizations, metrics committed),
    * then sends the output watermark — the input watermark held back by the operators' holds — if
-   * it moved, and settles the items taken so far.
+   * it moved, marks the bundle's end on every channel it wrote to ({@link Channel.BundleEnd}), and
+   * settles the items taken so far.
    */
   protected final void endBundle() throws Exception {
     if (inBundle) {
@@ -319,6 +350,10 @@ abstract class TaskThread implements Runnable {
         channel.put(item);
       }
       watermarks.update(stage, partition, output);
+    }
+    Instant synchronizedNow = task.context().synchronizedProcessingTime();
+    for (Channel channel : outputs) {
+      channel.endBundle(synchronizedNow);
     }
     if (viewsWritten) {
       viewsWritten = false;

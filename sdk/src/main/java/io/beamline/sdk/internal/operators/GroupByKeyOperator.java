@@ -94,13 +94,14 @@ final class GroupByKeyOperator implements Operator {
       return;
     }
     flush();
-    fireTimers(watermark, context.processingTime());
+    fireTimers(watermark, context.processingTime(), context.synchronizedProcessingTime());
   }
 
   @Override
-  public void advanceProcessingTime(Instant processingTime) throws Exception {
+  public void advanceProcessingTime(Instant processingTime, Instant synchronizedTime)
+      throws Exception {
     if (!directGrouping()) {
-      fireTimers(context.keyedState().watermark(), processingTime);
+      fireTimers(context.keyedState().watermark(), processingTime, synchronizedTime);
     }
   }
 
@@ -274,7 +275,8 @@ final class GroupByKeyOperator implements Operator {
       for (KeyGroups.Group group : buffered.groups()) {
         KeyedStateStore.KeyState keyState = store.get(group.encodedKey, group.key);
         current.set(keyState);
-        KeyedTimers.setProcessingTime(keyState.timers(), context.processingTime());
+        KeyedTimers.setProcessingTime(
+        keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
         List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
         for (WindowedValue<KV<Object, Object>> element : group.elements) {
           values.add(
@@ -293,7 +295,8 @@ final class GroupByKeyOperator implements Operator {
     buffered.clear();
   }
 
-  private void fireTimers(Instant watermark, Instant processingTime) throws Exception {
+  private void fireTimers(Instant watermark, Instant processingTime, Instant synchronizedTime)
+      throws Exception {
     try (var scope = context.scopedMetrics(spec.stepName())) {
       context.recordActivity(
           TimerFiring.fireAll(
@@ -301,6 +304,7 @@ final class GroupByKeyOperator implements Operator {
               current,
               watermark,
               processingTime,
+              synchronizedTime,
               false,
               (keyState, fired) -> {
                 ensureBundle();

@@ -59,10 +59,13 @@ public interface Operator {
   default void advanceInputWatermark(Instant watermark) throws Exception {}
 
   /**
-   * Processing time moved to {@code processingTime}: fires every processing-time timer at or before
-   * it. {@link BoundedWindow#TIMESTAMP_MAX_VALUE} fires them all (end of a bounded run).
+   * Processing time moved to {@code processingTime} and synchronized processing time to {@code
+   * synchronizedTime} (at most {@code processingTime}; equal unless the engine holds it back for
+   * upstream work, see {@link TaskContext#setProcessingTimes}): fires every timer of either domain
+   * before its clock. {@link BoundedWindow#TIMESTAMP_MAX_VALUE} fires them all (end of a bounded run).
    */
-  default void advanceProcessingTime(Instant processingTime) throws Exception {}
+  default void advanceProcessingTime(Instant processingTime, Instant synchronizedTime)
+      throws Exception {}
 
   /** Ends the current bundle, if one is open: flushes buffered work, {@code @FinishBundle}. */
   default void finishBundle() throws Exception {}

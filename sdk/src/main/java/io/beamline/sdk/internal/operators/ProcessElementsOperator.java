@@ -155,7 +155,8 @@ final class ProcessElementsOperator implements Operator {
       byte[] key = value.getValue().getKey();
       KeyedStateStore.KeyState keyState = context.keyedState().get(keyed.key(), key);
       current.set(keyState);
-      KeyedTimers.setProcessingTime(keyState.timers(), context.processingTime());
+      KeyedTimers.setProcessingTime(
+        keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
       WindowedValue<KV<Object, Object>> item =
           (WindowedValue) WindowedValues.withValue(value, value.getValue().getValue());
       pushBack(
@@ -167,16 +168,18 @@ final class ProcessElementsOperator implements Operator {
 
   @Override
   public void advanceInputWatermark(Instant watermark) throws Exception {
-    fireTimers(watermark, context.processingTime());
+    fireTimers(watermark, context.processingTime(), context.synchronizedProcessingTime());
   }
 
   @Override
-  public void advanceProcessingTime(Instant processingTime) throws Exception {
-    fireTimers(context.keyedState().watermark(), processingTime);
+  public void advanceProcessingTime(Instant processingTime, Instant synchronizedTime)
+      throws Exception {
+    fireTimers(context.keyedState().watermark(), processingTime, synchronizedTime);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private void fireTimers(Instant watermark, Instant processingTime) throws Exception {
+  private void fireTimers(Instant watermark, Instant processingTime, Instant synchronizedTime)
+      throws Exception {
     try (var scope = context.scopedMetrics(spec.stepName())) {
       if (context.pushedBack() != null && !context.pushedBack().isEmpty()) {
         ensureBundle(); // side inputs may have become ready
@@ -187,6 +190,7 @@ final class ProcessElementsOperator implements Operator {
               current,
               watermark,
               processingTime,
+              synchronizedTime,
               true,
               (keyState, fired) -> {
                 ensureBundle();

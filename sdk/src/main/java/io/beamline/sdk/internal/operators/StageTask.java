@@ -84,10 +84,19 @@ public final class StageTask {
     }
   }
 
-  /** Processing time moved to {@code processingTime}. */
+  /** Processing time, both kinds, moved to {@code processingTime}. */
   public void advanceProcessingTime(Instant processingTime) throws Exception {
+    advanceProcessingTime(processingTime, processingTime);
+  }
+
+  /**
+   * Processing time moved to {@code processingTime}, synchronized processing time to {@code
+   * synchronizedTime} (see {@link Operator#advanceProcessingTime}).
+   */
+  public void advanceProcessingTime(Instant processingTime, Instant synchronizedTime)
+      throws Exception {
     for (Operator op : operators) {
-      op.advanceProcessingTime(processingTime);
+      op.advanceProcessingTime(processingTime, synchronizedTime);
     }
   }
 

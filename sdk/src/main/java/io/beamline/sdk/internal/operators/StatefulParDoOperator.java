@@ -72,7 +72,8 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
     KeyedStateStore.KeyState keyState =
         context.keyedState().get(keyed.key(), value.getValue().getKey());
     current.set(keyState);
-    KeyedTimers.setProcessingTime(keyState.timers(), context.processingTime());
+    KeyedTimers.setProcessingTime(
+        keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
     try (var scope = context.scopedMetrics(spec.stepName())) {
       processChecked(value, () -> runner.processElement((WindowedValue) value));
     }
@@ -80,15 +81,17 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
 
   @Override
   public void advanceInputWatermark(Instant watermark) throws Exception {
-    fireTimers(watermark, context.processingTime());
+    fireTimers(watermark, context.processingTime(), context.synchronizedProcessingTime());
   }
 
   @Override
-  public void advanceProcessingTime(Instant processingTime) throws Exception {
-    fireTimers(context.keyedState().watermark(), processingTime);
+  public void advanceProcessingTime(Instant processingTime, Instant synchronizedTime)
+      throws Exception {
+    fireTimers(context.keyedState().watermark(), processingTime, synchronizedTime);
   }
 
-  private void fireTimers(Instant watermark, Instant processingTime) throws Exception {
+  private void fireTimers(Instant watermark, Instant processingTime, Instant synchronizedTime)
+      throws Exception {
     try (var scope = context.scopedMetrics(spec.stepName())) {
       context.recordActivity(
           TimerFiring.fireAll(
@@ -96,6 +99,7 @@ final class StatefulParDoOperator extends DoFnOperatorBase {
               current,
               watermark,
               processingTime,
+              synchronizedTime,
               true,
               (keyState, fired) -> {
                 ensureBundle();

@@ -98,6 +98,7 @@ public final class TaskContext {
   private final List<ExchangeWriter> exchangeWriters = new ArrayList<>();
   private MetricsContainerStepMap metrics = new MetricsContainerStepMap();
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
+  private Instant synchronizedProcessingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private SideInputReader sideInputReader;
 
   /**
@@ -151,9 +152,28 @@ public final class TaskContext {
     return processingTime;
   }
 
-  /** Sets the processing time the next elements are processed at; for engines. */
+  /**
+   * The synchronized processing time elements are processed at now: {@link #processingTime()}
+   * unless the engine holds it back ({@link #setProcessingTimes}).
+   */
+  public Instant synchronizedProcessingTime() {
+    return synchronizedProcessingTime;
+  }
+
+  /** Sets the processing time (both kinds) the next elements are processed at; for engines. */
   public void setProcessingTime(Instant now) {
     this.processingTime = now;
+    this.synchronizedProcessingTime = now;
+  }
+
+  /**
+   * Sets the processing time the next elements are processed at and, held back by what upstream
+   * tasks have still to deliver, the synchronized processing time; for engines that run stages
+   * concurrently.
+   */
+  public void setProcessingTimes(Instant now, Instant synchronizedNow) {
+    this.processingTime = now;
+    this.synchronizedProcessingTime = synchronizedNow;
   }
 
   /** Where this task reports reading a bounded source. */

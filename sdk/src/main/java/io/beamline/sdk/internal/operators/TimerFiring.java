@@ -17,7 +17,8 @@ final class TimerFiring {
   }
 
   /**
-   * Moves the partition of {@code store} to {@code watermark} and {@code processingTime} and fires
+   * Moves the partition of {@code store} to {@code watermark}, {@code processingTime} and {@code
+   * synchronizedTime} (synchronized processing time, at most {@code processingTime}) and fires
    * the eligible timers of every key that has timers, key after key in first-seen order, with
    * {@code current} set to the key being fired. Timers see the output watermark the partition had
    * before this call; afterwards it is the new watermark held back by the keys' holds.
@@ -29,16 +30,17 @@ final class TimerFiring {
       CurrentKey current,
       Instant watermark,
       Instant processingTime,
+      Instant synchronizedTime,
       boolean oneAtATime,
       KeyFiring firing)
       throws Exception {
     store.advancedTo(watermark);
     int count = 0;
     // while no key has a timer due none is visited; a key's clocks catch up when it is next used
-    if (store.timersMayFire(watermark, processingTime)) {
+    if (store.timersMayFire(watermark, processingTime, synchronizedTime)) {
       store.resetTimerBounds();
       for (KeyedStateStore.KeyState keyState : store.all()) {
-        if (keyState.timers().mayFire(watermark, processingTime)) {
+        if (keyState.timers().mayFire(watermark, processingTime, synchronizedTime)) {
           current.set(keyState);
           KeyedTimers.setOutputWatermark(keyState.timers(), store.outputWatermark());
           int fired =
@@ -46,6 +48,7 @@ final class TimerFiring {
                   keyState.timers(),
                   watermark,
                   processingTime,
+                  synchronizedTime,
                   oneAtATime,
                   t -> firing.fire(keyState, t));
           if (fired > 0) {

@@ -236,14 +236,14 @@ public final class HoldTracking {
     /**
      * Summaries of {@link #pending}, asked for every key every time the watermark or the clock
      * moves, so kept rather than recomputed: the earliest output timestamp, and the earliest
-     * event-time and processing-time (either processing domain) timestamps. Not {@code known}
-     * after a removal, recomputed when next asked.
+     * timestamp per domain. Not {@code known} after a removal, recomputed when next asked.
      */
     private boolean known = true;
 
     private Instant earliestOutput = BoundedWindow.TIMESTAMP_MAX_VALUE;
     private Instant earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
     private Instant earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    private Instant earliestSynchronizedTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
 
     /** Told of every timer set, so the keyed store can bound its keys' earliest timers. */
     private @Nullable Consumer<TimerData> onSet;
@@ -294,12 +294,14 @@ public final class HoldTracking {
       if (timer.getOutputTimestamp().isBefore(earliestOutput)) {
         earliestOutput = timer.getOutputTimestamp();
       }
-      if (timer.getDomain() == TimeDomain.EVENT_TIME) {
-        if (timer.getTimestamp().isBefore(earliestEventTime)) {
-          earliestEventTime = timer.getTimestamp();
-        }
-      } else if (timer.getTimestamp().isBefore(earliestProcessingTime)) {
-        earliestProcessingTime = timer.getTimestamp();
+      Instant at = timer.getTimestamp();
+      switch (timer.getDomain()) {
+        case EVENT_TIME -> earliestEventTime = at.isBefore(earliestEventTime) ? at : earliestEventTime;
+        case PROCESSING_TIME ->
+            earliestProcessingTime = at.isBefore(earliestProcessingTime) ? at : earliestProcessingTime;
+        case SYNCHRONIZED_PROCESSING_TIME ->
+            earliestSynchronizedTime =
+                at.isBefore(earliestSynchronizedTime) ? at : earliestSynchronizedTime;
       }
     }
 
@@ -308,6 +310,7 @@ public final class HoldTracking {
         earliestOutput = BoundedWindow.TIMESTAMP_MAX_VALUE;
         earliestEventTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
         earliestProcessingTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
+        earliestSynchronizedTime = BoundedWindow.TIMESTAMP_MAX_VALUE;
         for (TimerData timer : pending.values()) {
           summarize(timer);
         }
@@ -316,13 +319,16 @@ public final class HoldTracking {
     }
 
     /**
-     * Whether a pending timer could fire with the input watermark at {@code watermark} and
-     * processing time at {@code processingTime}: one is not after them. Cheap, so that an engine
-     * can skip keys whose timers are all in the future (a stateful ParDo's cleanup timers).
+     * Whether a pending timer could fire with the input watermark at {@code watermark}, processing
+     * time at {@code processingTime} and synchronized processing time at {@code synchronizedTime}:
+     * one is not after its clock. Cheap, so that an engine can skip keys whose timers are all in
+     * the future (a stateful ParDo's cleanup timers).
      */
-    public boolean mayFire(Instant watermark, Instant processingTime) {
+    public boolean mayFire(Instant watermark, Instant processingTime, Instant synchronizedTime) {
       ensureKnown();
-      return !earliestEventTime.isAfter(watermark) || !earliestProcessingTime.isAfter(processingTime);
+      return !earliestEventTime.isAfter(watermark)
+          || !earliestProcessingTime.isAfter(processingTime)
+          || !earliestSynchronizedTime.isAfter(synchronizedTime);
     }
 
     @Override
@@ -375,7 +381,21 @@ public final class HoldTracking {
     /** The earliest timestamp of a pending processing-time timer (either domain), or +∞. */
     public Instant earliestProcessingTimer() {
       ensureKnown();
+      return earliestProcessingTime.isBefore(earliestSynchronizedTime)
+          ? earliestProcessingTime
+          : earliestSynchronizedTime;
+    }
+
+    /** The earliest timestamp of a pending processing-time timer, or +∞. */
+    Instant earliestProcessingOnlyTimer() {
+      ensureKnown();
       return earliestProcessingTime;
+    }
+
+    /** The earliest timestamp of a pending synchronized-processing-time timer, or +∞. */
+    Instant earliestSynchronizedTimer() {
+      ensureKnown();
+      return earliestSynchronizedTime;
     }
 
     /** The timers set and not yet fired or deleted. */

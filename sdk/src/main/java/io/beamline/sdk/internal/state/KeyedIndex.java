@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.function.Function;
 import org.apache.beam.runners.core.TimerInternals.TimerData;
-import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
@@ -16,7 +15,7 @@ import org.joda.time.Instant;
  * ticks, each bundle ends) and MicroBatchRunner once per epoch:
  *
  * <ul>
- *   <li><b>Timer bounds</b>: per domain (event time; processing time, either kind) a lower bound of
+ *   <li><b>Timer bounds</b>: per domain (event, processing, synchronized processing time) a lower bound of
  *       every key's earliest pending timer. Lowered as timers are set, recomputed exactly whenever
  *       the keys are visited to fire timers; while the watermark and the clock are before both
  *       bounds no timer can fire and no key needs a visit.
@@ -31,6 +30,7 @@ import org.joda.time.Instant;
 final class KeyedIndex {
   private Instant eventTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
   private Instant processingTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
+  private Instant synchronizedTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
   /** The indexed holds of the keys: hold → number of keys with it. */
   private final TreeMap<Instant, Integer> holds = new TreeMap<>();
   /** Keys used since their hold was last indexed, each once (flag {@code holdStale}). */
@@ -39,36 +39,37 @@ final class KeyedIndex {
   /** A timer was set on some key: lowers the bound of its domain. */
   void timerSet(TimerData timer) {
     Instant at = timer.getTimestamp();
-    if (timer.getDomain() == TimeDomain.EVENT_TIME) {
-      if (at.isBefore(eventTimerBound)) {
-        eventTimerBound = at;
-      }
-    } else if (at.isBefore(processingTimerBound)) {
-      processingTimerBound = at;
+    switch (timer.getDomain()) {
+      case EVENT_TIME -> eventTimerBound = earlier(at, eventTimerBound);
+      case PROCESSING_TIME -> processingTimerBound = earlier(at, processingTimerBound);
+      case SYNCHRONIZED_PROCESSING_TIME ->
+          synchronizedTimerBound = earlier(at, synchronizedTimerBound);
     }
   }
 
-  /** Whether some key may have a timer due at {@code watermark} or {@code processingTime}. */
-  boolean timersMayFire(Instant watermark, Instant processingTime) {
-    return !eventTimerBound.isAfter(watermark) || !processingTimerBound.isAfter(processingTime);
+  private static Instant earlier(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  /** Whether some key may have a timer due at one of these clocks. */
+  boolean timersMayFire(Instant watermark, Instant processingTime, Instant synchronizedTime) {
+    return !eventTimerBound.isAfter(watermark)
+        || !processingTimerBound.isAfter(processingTime)
+        || !synchronizedTimerBound.isAfter(synchronizedTime);
   }
 
   /** Starts recomputing the bounds: every key is then visited and {@link #bound bound}. */
   void resetTimerBounds() {
     eventTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
     processingTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    synchronizedTimerBound = BoundedWindow.TIMESTAMP_MAX_VALUE;
   }
 
   /** Lowers the bounds to {@code timers}' earliest pending timers. */
   void bound(HoldTracking.TimerInternals timers) {
-    Instant event = timers.earliestEventTimer();
-    if (event.isBefore(eventTimerBound)) {
-      eventTimerBound = event;
-    }
-    Instant processing = timers.earliestProcessingTimer();
-    if (processing.isBefore(processingTimerBound)) {
-      processingTimerBound = processing;
-    }
+    eventTimerBound = earlier(timers.earliestEventTimer(), eventTimerBound);
+    processingTimerBound = earlier(timers.earliestProcessingOnlyTimer(), processingTimerBound);
+    synchronizedTimerBound = earlier(timers.earliestSynchronizedTimer(), synchronizedTimerBound);
   }
 
   /** {@code key} was used: its hold is recomputed when the earliest hold is next asked for. */

@@ -237,12 +237,12 @@ public final class KeyedStateStore {
   }
 
   /**
-   * Whether some key may have a timer due at {@code watermark} or {@code processingTime}; if not,
-   * firing timers need not visit the keys. A lower bound of every key's earliest timer, kept as
-   * timers are set and made exact by {@link #resetTimerBounds} and {@link #boundTimers}.
+   * Whether some key may have a timer due at one of these clocks; if not, firing timers need not
+   * visit the keys. Lower bounds of every key's earliest timers, kept as timers are set and made
+   * exact by {@link #resetTimerBounds} and {@link #boundTimers}.
    */
-  public boolean timersMayFire(Instant watermark, Instant processingTime) {
-    return index.timersMayFire(watermark, processingTime);
+  public boolean timersMayFire(Instant watermark, Instant processingTime, Instant synchronizedTime) {
+    return index.timersMayFire(watermark, processingTime, synchronizedTime);
   }
 
   /** Before a visit of every key to fire timers; the visit recomputes the bounds. */

@@ -12,7 +12,10 @@ import org.joda.time.Instant;
  * Moves the clocks of one key's timers and fires the timers that became eligible: the input
  * watermark, processing time and synchronized processing time only move forward (+∞ at the end of a
  * bounded run, as in Beam's Flink batch runner), and every eligible timer fires, in timestamp order
- * per domain, until firing timers sets no new eligible ones.
+ * per domain, until firing timers sets no new eligible ones. Synchronized processing time is the
+ * processing time up to which upstream work has been delivered (Beam's {@code
+ * TimeDomain.SYNCHRONIZED_PROCESSING_TIME}, the clock of continuation triggers); an engine that
+ * runs stages one after another passes the processing time for it.
  */
 public final class KeyedTimers {
   private KeyedTimers() {}
@@ -24,8 +27,8 @@ public final class KeyedTimers {
   }
 
   /**
-   * Advances the clocks of {@code timers} to {@code watermark} and {@code processingTime} and
-   * delivers the eligible timers.
+   * Advances the clocks of {@code timers} to {@code watermark}, {@code processingTime} and {@code
+   * synchronizedTime} and delivers the eligible timers.
    *
    * @param oneAtATime deliver timers one by one (stateful DoFns: a timer may set an earlier one) or
    *     all eligible timers of a domain together (GroupAlsoByWindow)
@@ -35,13 +38,14 @@ public final class KeyedTimers {
       InMemoryTimerInternals timers,
       Instant watermark,
       Instant processingTime,
+      Instant synchronizedTime,
       boolean oneAtATime,
       Firing firing)
       throws Exception {
     if (watermark.isAfter(timers.currentInputWatermarkTime())) {
       timers.advanceInputWatermark(watermark);
     }
-    setProcessingTime(timers, processingTime);
+    setProcessingTime(timers, processingTime, synchronizedTime);
     int count = 0;
     boolean fired = true;
     while (fired) {
@@ -86,16 +90,18 @@ public final class KeyedTimers {
   }
 
   /**
-   * Sets both processing-time clocks of {@code timers} to {@code time} (never back) without firing
-   * anything: the time at which the key's next elements are processed.
+   * Sets the processing-time clocks of {@code timers} to {@code time} and {@code synchronizedTime}
+   * (each never back) without firing anything: the times at which the key's next elements are
+   * processed.
    */
-  public static void setProcessingTime(InMemoryTimerInternals timers, Instant time) throws Exception {
+  public static void setProcessingTime(
+      InMemoryTimerInternals timers, Instant time, Instant synchronizedTime) throws Exception {
     if (time.isAfter(timers.currentProcessingTime())) {
       timers.advanceProcessingTime(time);
     }
-    Instant synchronizedTime = timers.currentSynchronizedProcessingTime();
-    if (synchronizedTime == null || time.isAfter(synchronizedTime)) {
-      timers.advanceSynchronizedProcessingTime(time);
+    Instant current = timers.currentSynchronizedProcessingTime();
+    if (current == null || synchronizedTime.isAfter(current)) {
+      timers.advanceSynchronizedProcessingTime(synchronizedTime);
     }
   }
 

@@ -62,20 +62,35 @@ public class KeyedIndexTest {
   @Test
   public void noKeyIsDueBeforeTheEarliestTimerOfItsDomain() throws Exception {
     Instant never = BoundedWindow.TIMESTAMP_MIN_VALUE;
-    assertFalse(store.timersMayFire(new Instant(1_000), new Instant(1_000)));
+    assertFalse(store.timersMayFire(new Instant(1_000), new Instant(1_000), new Instant(1_000)));
     key("a").timers().setTimer(timer("t", 100, 100, TimeDomain.EVENT_TIME));
     key("b").timers().setTimer(timer("p", 500, 0, TimeDomain.PROCESSING_TIME));
-    assertFalse(store.timersMayFire(new Instant(99), new Instant(499)));
-    assertTrue("event time reached", store.timersMayFire(new Instant(100), never));
-    assertTrue("processing time reached", store.timersMayFire(never, new Instant(500)));
+    assertFalse(store.timersMayFire(new Instant(99), new Instant(499), new Instant(499)));
+    assertTrue("event time reached", store.timersMayFire(new Instant(100), never, never));
+    assertTrue("processing time reached", store.timersMayFire(never, new Instant(500), new Instant(500)));
 
     // a deleted timer leaves the bound low until the keys are visited, which makes it exact
     key("a").timers().deleteTimer(timer("t", 100, 100, TimeDomain.EVENT_TIME));
-    assertTrue(store.timersMayFire(new Instant(100), never));
+    assertTrue(store.timersMayFire(new Instant(100), never, never));
     store.resetTimerBounds();
     store.all().forEach(store::boundTimers);
-    assertFalse(store.timersMayFire(new Instant(1_000_000), new Instant(499)));
-    assertTrue(store.timersMayFire(never, new Instant(500)));
+    assertFalse(store.timersMayFire(new Instant(1_000_000), new Instant(499), new Instant(499)));
+    assertTrue(store.timersMayFire(never, new Instant(500), new Instant(500)));
+  }
+
+  @Test
+  public void synchronizedTimersWaitForTheSynchronizedClockAlone() throws Exception {
+    Instant never = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    key("c").timers().setTimer(timer("s", 300, 0, TimeDomain.SYNCHRONIZED_PROCESSING_TIME));
+    // processing time past it is not enough while upstream holds synchronized time back
+    assertFalse(store.timersMayFire(never, new Instant(1_000), new Instant(299)));
+    assertFalse(key("c").timers().mayFire(never, new Instant(1_000), new Instant(299)));
+    assertTrue(store.timersMayFire(never, never, new Instant(300)));
+    assertTrue(key("c").timers().mayFire(never, never, new Instant(300)));
+    store.resetTimerBounds();
+    store.all().forEach(store::boundTimers);
+    assertFalse(store.timersMayFire(never, new Instant(1_000), new Instant(299)));
+    assertEquals(new Instant(300), store.earliestProcessingTimer());
   }
 
   @Test
