@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
@@ -347,14 +348,16 @@ public final class KafkaBenchmarks {
     long steadyFrom = Math.round(setup.rate * setup.warmupSeconds);
     ObjectNode result = BenchmarkWorker.JSON.createObjectNode();
     ArrayNode errors = result.putArray("errors");
-    try (KafkaLoad.Tail tail = new KafkaLoad.Tail(setup.bootstrap, out, total, steadyFrom, true)) {
+    AtomicLongArray sentNanos = new AtomicLongArray(Math.toIntExact(total));
+    try (KafkaLoad.Tail tail = new KafkaLoad.Tail(setup.bootstrap, out, total, steadyFrom, true, sentNanos)) {
       ObjectNode start = command("start", out);
       start.put("in", in);
       start.put("out", out);
       start.put("interval", job.interval());
       child.send(start);
       JsonNode started = child.await("started", 120, TimeUnit.SECONDS);
-      KafkaLoad.Sent sent = KafkaLoad.fixedRate(setup.bootstrap, in, setup.partitions, total, setup.rate, steadyFrom);
+      KafkaLoad.Sent sent = KafkaLoad.fixedRate(setup.bootstrap, in, setup.partitions, total, setup.rate, steadyFrom,
+          sentNanos);
       double interval = StreamingBenchmarks.intervalSeconds(job.interval());
       boolean complete = tail.awaitComplete(Math.round(60 + 5 * interval), TimeUnit.SECONDS);
       ObjectNode stop = command("stop", out);
@@ -374,6 +377,7 @@ public final class KafkaBenchmarks {
       result.put("sendSeconds", (sent.lastMs() - sent.firstMs()) / 1000.0);
       putPercentiles(result, "visibleMs", tail.visibleLatencies());
       putPercentiles(result, "stampedMs", tail.stampedLatencies());
+      putPercentiles(result, "visibleUs", tail.visibleMicroLatencies());
       result.set("child", stopped);
       verify(job, tail, total, result, errors);
     } finally {
@@ -389,7 +393,7 @@ public final class KafkaBenchmarks {
     setup.createTopics(out);
     ObjectNode result = BenchmarkWorker.JSON.createObjectNode();
     ArrayNode errors = result.putArray("errors");
-    try (KafkaLoad.Tail tail = new KafkaLoad.Tail(setup.bootstrap, out, total, Long.MAX_VALUE, false)) {
+    try (KafkaLoad.Tail tail = new KafkaLoad.Tail(setup.bootstrap, out, total, Long.MAX_VALUE, false, null)) {
       ObjectNode start = command("start", out);
       start.put("in", in);
       start.put("out", out);
@@ -453,9 +457,11 @@ public final class KafkaBenchmarks {
     JsonNode v = run.path("visibleMs");
     if (!v.isMissingNode()) {
       JsonNode s = run.path("stampedMs");
-      sb.append(String.format(Locale.ROOT, " visible p50 %.0f p99 %.0f max %.0f ms; stamped p50 %.0f p99 %.0f ms;",
+      JsonNode us = run.path("visibleUs");
+      sb.append(String.format(Locale.ROOT, " visible p50 %.0f p99 %.0f max %.0f ms; stamped p50 %.0f p99 %.0f ms;"
+              + " visible on the ns clock p50 %.2f p99 %.2f ms;",
           v.path("p50").asDouble(), v.path("p99").asDouble(), v.path("max").asDouble(), s.path("p50").asDouble(),
-          s.path("p99").asDouble()));
+          s.path("p99").asDouble(), us.path("p50").asDouble() / 1000, us.path("p99").asDouble() / 1000));
     }
     if (run.has("recordsPerSecond")) {
       sb.append(String.format(Locale.ROOT, " %,d records in %.2f s = %,.0f records/s (first output after %.2f s);",

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The driver side of the Kafka benchmarks, in the parent JVM next to the broker: the input producers (a fixed-rate
@@ -51,9 +53,12 @@ final class KafkaLoad {
    * Writes records {@code 0..count-1} to {@code topic} at {@code ratePerSecond}, record {@code id} to partition
    * {@code id % partitions}, each with Kafka timestamp = {@code System.currentTimeMillis()} when it is sent. The
    * rate is kept by sending, about every millisecond, the records that are due by then.
+   *
+   * @param sentNanos receives, at index {@code id}, {@code System.nanoTime()} right before record {@code id} is
+   *     handed to the producer (length at least {@code count}); {@link Tail} reads it for sub-millisecond latency
    */
   static Sent fixedRate(String bootstrap, String topic, int partitions, long count, double ratePerSecond,
-      long steadyFromId) {
+      long steadyFromId, AtomicLongArray sentNanos) {
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(producerConfig(bootstrap, false), new StringSerializer(), new StringSerializer())) {
       producer.partitionsFor(topic); // metadata before the clock starts
@@ -73,6 +78,7 @@ final class KafkaLoad {
             steady = now;
           }
           last = now;
+          sentNanos.set((int) id, System.nanoTime());
           producer.send(new ProducerRecord<>(topic, (int) (id % partitions), now, null, KafkaCopy.inputValue(id)));
           id++;
         }
@@ -158,11 +164,15 @@ final class KafkaLoad {
    *       includes the transaction commit;
    *   <li><b>stamped</b>: the output record's Kafka timestamp (CreateTime, the sink's producer clock at {@code
    *       send}) minus the input record's: "record timestamp at input → at output". For exactly-once output this
-   *       stops at {@code send}, before the commit that makes the record visible.
+   *       stops at {@code send}, before the commit that makes the record visible;
+   *   <li><b>visible, in microseconds</b>: the first one measured on {@code System.nanoTime()}, from right before
+   *       {@link #fixedRate} handed the input record to its producer to right after the {@code poll} here. Both
+   *       ends are in this JVM, so it has no millisecond tick: "1 ms" on the millisecond clocks is anything from
+   *       just above 0 to just below 2 ms.
    * </ul>
    *
-   * All clocks are the same machine's {@code currentTimeMillis}: the load generator's and this consumer's in the
-   * parent JVM, the sink's in the child.
+   * All millisecond clocks are the same machine's {@code currentTimeMillis}: the load generator's and this
+   * consumer's in the parent JVM, the sink's in the child.
    */
   static final class Tail implements AutoCloseable {
     private final KafkaConsumer<String, String> consumer;
@@ -173,6 +183,8 @@ final class KafkaLoad {
     private final BitSet seen = new BitSet();
     private final Longs visible = new Longs();
     private final Longs stamped = new Longs();
+    private final Longs visibleMicros = new Longs();
+    private final @Nullable AtomicLongArray sentNanos;
     private final List<String> problems = new ArrayList<>();
     private final CountDownLatch complete = new CountDownLatch(1);
     private final Thread thread;
@@ -183,8 +195,14 @@ final class KafkaLoad {
     private long completeNanos = -1;
     private volatile Throwable failure;
 
-    Tail(String bootstrap, String topic, long expected, long steadyFromId, boolean keepLatencies) {
+    /**
+     * @param sentNanos when given, the send times {@link #fixedRate} records: latencies in microseconds are kept
+     *     too
+     */
+    Tail(String bootstrap, String topic, long expected, long steadyFromId, boolean keepLatencies,
+        @Nullable AtomicLongArray sentNanos) {
       this.expected = expected;
+      this.sentNanos = sentNanos;
       this.steadyFromId = steadyFromId;
       this.keepLatencies = keepLatencies;
       Map<String, Object> config = new HashMap<>();
@@ -272,6 +290,9 @@ final class KafkaLoad {
       if (keepLatencies && id >= steadyFromId) {
         visible.add(nowMs - o.inputTimestamp());
         stamped.add(r.timestamp() - o.inputTimestamp());
+        if (sentNanos != null) {
+          visibleMicros.add((nowNanos - sentNanos.get(id)) / 1_000);
+        }
       }
       if (distinct == expected) {
         completeNanos = nowNanos;
@@ -328,6 +349,11 @@ final class KafkaLoad {
 
     synchronized long[] stampedLatencies() {
       return stamped.toArray();
+    }
+
+    /** Visible latencies in microseconds on {@code System.nanoTime()}; empty without send times. */
+    synchronized long[] visibleMicroLatencies() {
+      return visibleMicros.toArray();
     }
   }
 }

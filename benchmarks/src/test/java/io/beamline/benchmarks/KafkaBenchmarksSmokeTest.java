@@ -59,6 +59,11 @@ public class KafkaBenchmarksSmokeTest {
       assertEquals(0, run.path("duplicates").asLong());
       assertEquals(400, run.path("visibleMs").path("count").asLong());
       assertTrue(run.path("stampedMs").has("p99"));
+      // the same interval on the nanosecond clock: within the millisecond clocks' tick of it
+      assertEquals(400, run.path("visibleUs").path("count").asLong());
+      double micros = run.path("visibleUs").path("p50").asDouble();
+      double millis = run.path("visibleMs").path("p50").asDouble();
+      assertTrue(micros + " us vs " + millis + " ms", Math.abs(micros / 1000 - millis) <= 1.0);
     }
     assertEquals(Set.of("beamline", "floor"), systems);
   }
