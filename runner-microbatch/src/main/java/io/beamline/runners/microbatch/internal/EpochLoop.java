@@ -8,6 +8,8 @@ import io.beamline.monitoring.EpochTuning;
 import io.beamline.sdk.EpochProgress;
 import io.beamline.sdk.internal.checkpoint.CheckpointLog;
 import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.checkpoint.EpochCommitter;
+import io.beamline.sdk.internal.checkpoint.Recovery;
 import io.beamline.sdk.internal.lifecycle.EpochTimer;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
 import io.beamline.sdk.internal.plan.Stage;
@@ -105,7 +107,7 @@ public final class EpochLoop {
               : Recovery.restore(
                   committer, settings, scheduler.snapshots(), planner, plan, runner.parallelism());
       if (log != null) {
-        Recovery.recoverProgressLines(log, start.epoch(), progress);
+        progress.recoverFrom(log, start.epoch());
       }
       new Run(planner, scheduler, committer, rocksDb, log, start).execute();
     } finally {

@@ -5,6 +5,7 @@ import io.beamline.monitoring.EpochTuning;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.beamline.sdk.internal.checkpoint.SourcePositions;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.time.ProcessingClock;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: driver thread only.
  */
-final class EpochPlanner implements AutoCloseable {
+final class EpochPlanner implements AutoCloseable, SourcePositions {
   private static final Logger LOG = LoggerFactory.getLogger(EpochPlanner.class);
 
   /**
@@ -158,7 +159,8 @@ final class EpochPlanner implements AutoCloseable {
   }
 
   /** Restores the processing time of a committed epoch, so it never goes back on restart. */
-  void restoreProcessingTime(Instant processingTime) {
+  @Override
+  public void restoreProcessingTime(Instant processingTime) {
     lastProcessingTime = processingTime;
   }
 
@@ -188,7 +190,8 @@ final class EpochPlanner implements AutoCloseable {
   }
 
   /** Positions every source right after the epoch logged in {@code offsets} (restart). */
-  void resumeAfter(ObjectNode offsets) throws Exception {
+  @Override
+  public void resumeAfter(ObjectNode offsets) throws Exception {
     EpochRequest request = request();
     for (Map.Entry<Stage, EpochSource> e : sources.entrySet()) {
       e.getValue().resumeAfter(sourceOffsets(offsets, e.getKey()), request);

@@ -1,10 +1,12 @@
 package io.beamline.runners.microbatch.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.monitoring.JobMonitor;
 import io.beamline.monitoring.ProgressDetails;
 import io.beamline.sdk.EpochProgress;
+import io.beamline.sdk.internal.checkpoint.CheckpointLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -168,6 +171,56 @@ public final class ProgressLog implements Consumer<EpochProgress>, AutoCloseable
   public void close() throws IOException {
     if (file != null) {
       file.close();
+    }
+  }
+
+  /**
+   * Appends a progress line for each committed epoch the progress file has none for (the process
+   * died between writing {@code commits/N} and the epoch's line), from what the checkpoint keeps of
+   * it: input rows from {@code offsets/N}, the watermark and time of {@code commits/N}. Epochs no
+   * longer retained are skipped.
+   *
+   * @param nextEpoch the first epoch this run will run (every epoch before it is committed)
+   */
+  void recoverFrom(CheckpointLog log, long nextEpoch) {
+    long from = lastLoggedEpoch(log.runId()) + 1;
+    for (long epoch = from; epoch < nextEpoch; epoch++) {
+      ObjectNode commit;
+      ObjectNode offsets;
+      try {
+        commit = log.readCommit(epoch);
+        offsets = log.readOffsets(epoch);
+      } catch (Exception e) {
+        continue; // purged by retention, or never written: nothing to recover
+      }
+      long rows = 0;
+      for (JsonNode source : offsets.path("sources")) {
+        for (JsonNode split : source.path("splits")) {
+          rows += split.path("records").asLong(0);
+        }
+      }
+      String time;
+      try {
+        time = Files.getLastModifiedTime(log.commitFile(epoch)).toInstant().toString();
+      } catch (java.io.IOException e) {
+        time = "";
+      }
+      acceptRecovered(
+          new EpochProgress(
+              log.runId(),
+              epoch,
+              time,
+              false,
+              rows,
+              0,
+              0,
+              Map.of(),
+              ProgressReporter.describe(new Instant(commit.path("watermark").asLong())),
+              0,
+              0,
+              0,
+              0,
+              -1));
     }
   }
 }

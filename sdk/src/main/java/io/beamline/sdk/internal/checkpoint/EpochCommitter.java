@@ -1,12 +1,10 @@
-package io.beamline.runners.microbatch.internal;
+package io.beamline.sdk.internal.checkpoint;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
-import io.beamline.sdk.internal.checkpoint.CheckpointLog;
-import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import java.nio.file.Files;
@@ -37,22 +35,25 @@ import org.joda.time.Instant;
  * checkpoint in {@code state/N/rocksdb} every epoch (incremental by construction: its SST files
  * are hard links).
  *
- * <p>Threading: driver thread only.
+ * <p>Shared by both runners: MicroBatchRunner writes an epoch as it runs it; RealtimeRunner will
+ * write a barrier checkpoint the same way (issue 11), so that one directory serves both.
+ *
+ * <p>Threading: one thread at a time (MicroBatchRunner's driver thread).
  */
-final class EpochCommitter {
+public final class EpochCommitter {
   /**
    * Heap state up to this size is written inside {@code commits/N} instead of {@code state/N/heap}:
    * an epoch then costs two durable files (offsets, commit) like Spark's offset and commit logs.
    */
-  static final int INLINE_STATE_BYTES = 16 * 1024;
+  public static final int INLINE_STATE_BYTES = 16 * 1024;
 
-  static final String ROCKSDB = "rocksdb";
+  public static final String ROCKSDB = "rocksdb";
 
   /** The name of a delta's file in {@code state/N}. */
-  static final String HEAP_DELTA = "heap-delta";
+  public static final String HEAP_DELTA = "heap-delta";
 
   /** At most this many epochs per chain (base and deltas), fewer if retention keeps fewer. */
-  static final int MAX_CHAIN = 10;
+  public static final int MAX_CHAIN = 10;
 
   private final CheckpointLog log;
   private final CheckpointSettings settings;
@@ -73,7 +74,7 @@ final class EpochCommitter {
   /** This epoch's delta if it goes inline into its commit, else null. */
   private byte @Nullable [] inlineDelta;
 
-  EpochCommitter(
+  public EpochCommitter(
       CheckpointLog log,
       CheckpointSettings settings,
       StateSnapshots snapshots,
@@ -85,12 +86,12 @@ final class EpochCommitter {
     this.maxChain = Math.min(MAX_CHAIN, Math.max(1, settings.minEpochsToRetain()));
   }
 
-  CheckpointLog log() {
+  public CheckpointLog log() {
     return log;
   }
 
   /** Writes {@code offsets/N} durably. */
-  void logOffsets(long epoch, ObjectNode offsets) throws Exception {
+  public void logOffsets(long epoch, ObjectNode offsets) throws Exception {
     log.writeOffsets(epoch, offsets);
   }
 
@@ -100,7 +101,7 @@ final class EpochCommitter {
    * @return bytes of heap state written for this epoch (the delta, or the base)
    * @throws IllegalStateException if some state cannot be encoded, naming the stage
    */
-  long snapshot(long epoch) throws Exception {
+  public long snapshot(long epoch) throws Exception {
     long written = writeHeap(epoch);
     if (rocksDb != null) {
       Path target = log.stateDir(epoch).resolve(ROCKSDB);
@@ -153,7 +154,7 @@ final class EpochCommitter {
    * Writes {@code commits/N}: the epoch's low watermark, state backend, the heap state (inline) or
    * the epoch holding it, processing time, the jump flag and every stage's output watermark.
    */
-  void commit(long epoch, Instant lowWatermark, Instant processingTime, boolean jumpToEndOfTime)
+  public void commit(long epoch, Instant lowWatermark, Instant processingTime, boolean jumpToEndOfTime)
       throws Exception {
     StateSnapshots.Time time = snapshots.time(processingTime, jumpToEndOfTime);
     ObjectNode commit = JsonNodeFactory.instance.objectNode();
@@ -183,7 +184,7 @@ final class EpochCommitter {
   }
 
   /** Deletes what retention no longer keeps (never the base of the chain). */
-  void purge(long epoch) throws Exception {
+  public void purge(long epoch) throws Exception {
     log.purge(epoch, settings.minEpochsToRetain(), inlineBase == null ? lastHeapStateEpoch : -1);
   }
 

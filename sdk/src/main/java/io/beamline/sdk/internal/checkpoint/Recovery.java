@@ -1,10 +1,8 @@
-package io.beamline.runners.microbatch.internal;
+package io.beamline.sdk.internal.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.CheckpointException;
-import io.beamline.sdk.internal.checkpoint.CheckpointLog;
-import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
@@ -24,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * names, clocks and stage watermarks), every source positioned after {@code offsets/C},
  * and, if {@code offsets/C+1} exists, epoch C+1 replayed over exactly those offsets and the
  * processing time logged with them. A changed state backend, a missing snapshot or a replay with
- * another parallelism where shards matter are reported as {@link CheckpointException}s.
+ * another parallelism where shards matter are reported as {@link CheckpointException}s. Shared by
+ * both runners, so that a run resumes a directory written by either.
  */
-final class Recovery {
+public final class Recovery {
   private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
 
   private Recovery() {}
@@ -38,8 +37,8 @@ final class Recovery {
    * @param replay the offsets of {@code epoch} if it is replayed, else null
    * @param jumpToEndOfTime the committed run was draining at the end of processing time
    */
-  record Start(long epoch, @Nullable ObjectNode replay, boolean jumpToEndOfTime) {
-    static Start fresh() {
+  public record Start(long epoch, @Nullable ObjectNode replay, boolean jumpToEndOfTime) {
+    public static Start fresh() {
       return new Start(0, null, false);
     }
   }
@@ -49,7 +48,7 @@ final class Recovery {
    *
    * @throws CheckpointException if a committed epoch's RocksDB snapshot is missing
    */
-  static RocksDbStore openRocksDb(@Nullable CheckpointLog log, Path dir) throws Exception {
+  public static RocksDbStore openRocksDb(@Nullable CheckpointLog log, Path dir) throws Exception {
     OptionalLong committed = log == null ? OptionalLong.empty() : log.lastCommitted();
     Path snapshot =
         committed.isPresent()
@@ -76,11 +75,11 @@ final class Recovery {
    *
    * @throws CheckpointException if the checkpoint cannot be resumed by this run
    */
-  static Start restore(
+  public static Start restore(
       EpochCommitter committer,
       CheckpointSettings settings,
       StateSnapshots snapshots,
-      EpochPlanner planner,
+      SourcePositions planner,
       ExecutablePlan plan,
       int parallelism)
       throws Exception {
@@ -179,56 +178,6 @@ final class Recovery {
               + " backend, this run asks for --stateBackend="
               + settings.stateBackend().name().toLowerCase(Locale.ROOT)
               + "; resume with the backend it was written with");
-    }
-  }
-
-  /**
-   * Appends a progress line for each committed epoch the progress file has none for (the process
-   * died between writing {@code commits/N} and the epoch's line), from what the checkpoint keeps of
-   * it: input rows from {@code offsets/N}, the watermark and time of {@code commits/N}. Epochs no
-   * longer retained are skipped.
-   *
-   * @param nextEpoch the first epoch this run will run (every epoch before it is committed)
-   */
-  static void recoverProgressLines(CheckpointLog log, long nextEpoch, ProgressLog progress) {
-    long from = progress.lastLoggedEpoch(log.runId()) + 1;
-    for (long epoch = from; epoch < nextEpoch; epoch++) {
-      ObjectNode commit;
-      ObjectNode offsets;
-      try {
-        commit = log.readCommit(epoch);
-        offsets = log.readOffsets(epoch);
-      } catch (Exception e) {
-        continue; // purged by retention, or never written: nothing to recover
-      }
-      long rows = 0;
-      for (JsonNode source : offsets.path("sources")) {
-        for (JsonNode split : source.path("splits")) {
-          rows += split.path("records").asLong(0);
-        }
-      }
-      String time;
-      try {
-        time = Files.getLastModifiedTime(log.commitFile(epoch)).toInstant().toString();
-      } catch (java.io.IOException e) {
-        time = "";
-      }
-      progress.acceptRecovered(
-          new io.beamline.sdk.EpochProgress(
-              log.runId(),
-              epoch,
-              time,
-              false,
-              rows,
-              0,
-              0,
-              java.util.Map.of(),
-              ProgressReporter.describe(new Instant(commit.path("watermark").asLong())),
-              0,
-              0,
-              0,
-              0,
-              -1));
     }
   }
 }
