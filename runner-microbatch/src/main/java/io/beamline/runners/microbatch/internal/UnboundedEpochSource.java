@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.beamline.sdk.internal.checkpoint.UnboundedSplitLog;
 import io.beamline.sdk.io.OffsetRangeReader;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.UnboundedSource;
@@ -16,7 +16,6 @@ import org.apache.beam.sdk.io.UnboundedSource.CheckpointMark;
 import org.apache.beam.sdk.io.UnboundedSource.UnboundedReader;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.CoderUtils;
-import org.apache.beam.sdk.util.SerializableUtils;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.apache.beam.sdk.values.WindowedValues;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -37,9 +36,6 @@ import org.joda.time.Instant;
  * that ends); the source is exhausted when all are.
  */
 final class UnboundedEpochSource implements EpochSource {
-  private static final Base64.Encoder BASE64 = Base64.getEncoder();
-  private static final Base64.Decoder BASE64_DECODER = Base64.getDecoder();
-
   private final String stepName;
   private final UnboundedSource<Object, CheckpointMark> source;
   private final Coder<CheckpointMark> markCoder;
@@ -66,16 +62,14 @@ final class UnboundedEpochSource implements EpochSource {
 
     Split(UnboundedSource<Object, CheckpointMark> source) {
       this.source = source;
-      this.serializedSource = BASE64.encodeToString(SerializableUtils.serializeToByteArray(source));
+      this.serializedSource = UnboundedSplitLog.serialize(source);
     }
 
     void open(EpochRequest request, byte @Nullable [] mark) throws IOException {
       if (reader != null) {
         reader.close();
       }
-      CheckpointMark decoded =
-          mark == null ? null : CoderUtils.decodeFromByteArray(markCoder, mark);
-      reader = source.createReader(request.options(), decoded);
+      reader = source.createReader(request.options(), UnboundedSplitLog.decode(markCoder, mark));
       started = false;
       endMark = mark;
       if (mark == null && reader instanceof OffsetRangeReader) {
@@ -309,38 +303,18 @@ final class UnboundedEpochSource implements EpochSource {
     node.put("source", stepName);
     ArrayNode array = node.putArray("splits");
     for (Split split : splits) {
-      ObjectNode s = array.addObject();
-      s.put("serializedSource", split.serializedSource);
-      s.put("start", split.startMark == null ? null : BASE64.encodeToString(split.startMark));
-      s.put("records", split.records);
-      s.put("end", split.endMark == null ? null : BASE64.encodeToString(split.endMark));
-      s.put("watermark", split.watermark.getMillis());
-      OffsetRangeReader ranges = split.ranges();
-      if (ranges != null) {
-        s.put("idle", split.idle);
-        s.set("range", rangeOf(ranges, split.startMark, split.endMark));
-      }
+      array.add(
+          UnboundedSplitLog.entry(
+              split.serializedSource,
+              split.startMark,
+              split.records,
+              split.endMark,
+              split.watermark,
+              split.ranges(),
+              split.idle,
+              markCoder));
     }
     return node;
-  }
-
-  /** Per partition, {@code [start, end)} offsets: the explicit range of the epoch, for people. */
-  private ObjectNode rangeOf(
-      OffsetRangeReader ranges, byte @Nullable [] startMark, byte @Nullable [] endMark)
-      throws IOException {
-    ObjectNode range = JsonNodeFactory.instance.objectNode();
-    java.util.Map<String, Long> start =
-        startMark == null
-            ? java.util.Map.of()
-            : ranges.positions(CoderUtils.decodeFromByteArray(markCoder, startMark));
-    java.util.Map<String, Long> end =
-        endMark == null
-            ? java.util.Map.of()
-            : ranges.positions(CoderUtils.decodeFromByteArray(markCoder, endMark));
-    for (java.util.Map.Entry<String, Long> e : new java.util.TreeMap<>(end).entrySet()) {
-      range.putArray(e.getKey()).add(start.getOrDefault(e.getKey(), e.getValue())).add(e.getValue());
-    }
-    return range;
   }
 
   @Override
@@ -355,10 +329,10 @@ final class UnboundedEpochSource implements EpochSource {
       split.buffer = new ArrayList<>();
       split.startMark = split.endMark;
       OffsetRangeReader ranges = split.ranges();
-      JsonNode end = logged.get(i).path("end");
-      if (ranges != null && !end.isNull() && !end.isMissingNode()) {
+      byte[] end = UnboundedSplitLog.mark(logged.get(i), "end");
+      if (ranges != null && end != null) {
         // Exactly the logged range per partition, however the partitions interleave this time.
-        ranges.limitTo(CoderUtils.decodeFromByteArray(markCoder, BASE64_DECODER.decode(end.asText())));
+        ranges.limitTo(UnboundedSplitLog.decode(markCoder, end));
         while (!ranges.reachedLimit()) {
           if (!split.readOne()) {
             waitForReplayedRecords();
@@ -392,9 +366,9 @@ final class UnboundedEpochSource implements EpochSource {
   }
 
   private static void restoreWatermark(Split split, JsonNode logged) {
-    split.watermark = new Instant(logged.path("watermark").asLong());
+    split.watermark = UnboundedSplitLog.watermark(logged);
     split.finished = !split.watermark.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE);
-    split.idle = logged.path("idle").asBoolean(false);
+    split.idle = UnboundedSplitLog.idle(logged);
   }
 
   @Override
@@ -407,7 +381,6 @@ final class UnboundedEpochSource implements EpochSource {
   }
 
   /** Re-creates the logged sub-sources and opens each reader at the logged {@code which} mark. */
-  @SuppressWarnings("unchecked")
   private void restoreSplits(ObjectNode offsets, EpochRequest request, String which)
       throws IOException {
     if (splits != null) {
@@ -417,14 +390,8 @@ final class UnboundedEpochSource implements EpochSource {
     }
     splits = new ArrayList<>();
     for (JsonNode logged : offsets.path("splits")) {
-      UnboundedSource<Object, CheckpointMark> sub =
-          (UnboundedSource<Object, CheckpointMark>)
-              SerializableUtils.deserializeFromByteArray(
-                  BASE64_DECODER.decode(logged.path("serializedSource").asText()),
-                  "sub-source of " + stepName);
-      Split split = new Split(sub);
-      JsonNode mark = logged.path(which);
-      split.open(request, mark.isNull() || mark.isMissingNode() ? null : BASE64_DECODER.decode(mark.asText()));
+      Split split = new Split(UnboundedSplitLog.subSource(logged, stepName));
+      split.open(request, UnboundedSplitLog.mark(logged, which));
       splits.add(split);
     }
   }
