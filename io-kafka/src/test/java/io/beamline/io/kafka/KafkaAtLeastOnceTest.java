@@ -6,7 +6,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 
 import com.google.common.base.Throwables;
-import io.beamline.io.kafka.testing.EmbeddedKafka;
 import io.beamline.io.kafka.testing.KafkaTopics;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +18,7 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /**
@@ -30,17 +28,7 @@ import org.junit.Test;
  */
 public class KafkaAtLeastOnceTest {
   private static final int RECORDS = 5_000;
-  private static EmbeddedKafka kafka;
-
-  @BeforeClass
-  public static void startBroker() throws Exception {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterClass
-  public static void stopBroker() throws Exception {
-    kafka.close();
-  }
+  @ClassRule public static final EmbeddedKafkaRule kafka = new EmbeddedKafkaRule();
 
   /** GenerateSequence → "k=v" strings → the at-least-once sink, on RealtimeRunner in streaming mode. */
   private static Pipeline pipeline(String topic, Map<String, String> producerConfig) {

@@ -8,7 +8,6 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.beamline.io.kafka.testing.EmbeddedKafka;
 import io.beamline.io.kafka.testing.KafkaTopics;
 import io.beamline.runners.microbatch.MicroBatchPipelineOptions;
 import io.beamline.runners.microbatch.MicroBatchRunner;
@@ -30,8 +29,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -43,19 +41,9 @@ import org.junit.rules.TemporaryFolder;
  */
 public class KafkaExactlyOnceTest {
   private static final int RECORDS = 3_000;
-  private static EmbeddedKafka kafka;
+  @ClassRule public static final EmbeddedKafkaRule kafka = new EmbeddedKafkaRule();
 
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
-
-  @BeforeClass
-  public static void startBroker() throws Exception {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterClass
-  public static void stopBroker() throws Exception {
-    kafka.close();
-  }
 
   /** Seeds {@code topic} with values 0..RECORDS-1 as 8-byte longs, plus malformed records. */
   private static void seed(String topic, int malformed) throws Exception {

@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import io.beamline.io.kafka.testing.EmbeddedKafka;
 import java.util.Map;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -12,23 +11,12 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Test;
 
 /** {@link KafkaReader#awaitRecords}: the wait RealtimeRunner's source task makes when idle. */
 public class KafkaReaderAwaitTest {
-  private static EmbeddedKafka kafka;
-
-  @BeforeClass
-  public static void startBroker() throws Exception {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterClass
-  public static void stopBroker() throws Exception {
-    kafka.close();
-  }
+  @ClassRule public static final EmbeddedKafkaRule kafka = new EmbeddedKafkaRule();
 
   private static KafkaReader<String, String> reader(String topic) throws Exception {
     KafkaSource<String, String> source =
