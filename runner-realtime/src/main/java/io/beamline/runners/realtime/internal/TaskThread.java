@@ -55,7 +55,7 @@ abstract class TaskThread implements Runnable {
   protected Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private Instant processingTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
-  /** Synchronized processing time: never back, at most the processing time (see {@link #synchronizedAt}). */
+  /** Synchronized processing time: never back, at most processing time ({@link #synchronizedAt}). */
   private Instant synchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;
   /** The synchronized processing time timers last fired at. */
   private Instant firedSynchronizedTime = BoundedWindow.TIMESTAMP_MIN_VALUE;

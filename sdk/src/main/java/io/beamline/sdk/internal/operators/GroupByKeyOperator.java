@@ -276,7 +276,7 @@ final class GroupByKeyOperator implements Operator {
         KeyedStateStore.KeyState keyState = store.get(group.encodedKey, group.key);
         current.set(keyState);
         KeyedTimers.setProcessingTime(
-        keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
+            keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
         List<WindowedValue<Object>> values = new ArrayList<>(group.elements.size());
         for (WindowedValue<KV<Object, Object>> element : group.elements) {
           values.add(

@@ -156,7 +156,7 @@ final class ProcessElementsOperator implements Operator {
       KeyedStateStore.KeyState keyState = context.keyedState().get(keyed.key(), key);
       current.set(keyState);
       KeyedTimers.setProcessingTime(
-        keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
+          keyState.timers(), context.processingTime(), context.synchronizedProcessingTime());
       WindowedValue<KV<Object, Object>> item =
           (WindowedValue) WindowedValues.withValue(value, value.getValue().getValue());
       pushBack(
