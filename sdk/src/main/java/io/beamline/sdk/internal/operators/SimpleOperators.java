@@ -108,7 +108,7 @@ final class SimpleOperators {
 
         @Override
         public void finishBundle() {
-          context.sideInputStore().append(view, written);
+          context.sideInputStore().append(view, context.partition(), written);
           written.clear();
         }
       };

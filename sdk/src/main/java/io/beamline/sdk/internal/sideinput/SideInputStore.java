@@ -31,13 +31,19 @@ import org.joda.time.Instant;
  * The materialised contents of every {@link PCollectionView} of one execution: the elements written
  * by the view's producing stage, grouped by window.
  *
+ * <p>Contents are kept per producing partition, so that one task's part can be encoded at a barrier
+ * ({@link #encodedPartition}) while the other tasks of its stage go on writing.
+ *
  * <p>Threading: tasks of a producing stage call {@link #append} concurrently; readers are built by
- * tasks of consuming stages, which start only after the producing stage completed (stage order).
+ * tasks of consuming stages, which start only after the producing stage completed (stage order) or,
+ * on RealtimeRunner, read what is ready by watermark.
  * Turning contents into view values (the {@code ViewFn}) is left to runners-core's {@link
  * SideInputHandler}, one per reading task.
  */
 public final class SideInputStore {
-  private final Map<PCollectionView<?>, List<WindowedValue<?>>> written = new HashMap<>();
+  /** Per view, per producing partition, the elements it wrote, in order. */
+  private final Map<PCollectionView<?>, Map<Integer, List<WindowedValue<?>>>> written =
+      new HashMap<>();
   private final Map<PCollectionView<?>, Instant> watermarks = new HashMap<>();
   private final boolean complete;
   /** Views whose windows are ready only by watermark, never because data arrived. */
@@ -112,9 +118,11 @@ public final class SideInputStore {
     if (byWatermarkOnly.test(view)) {
       return false;
     }
-    for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
-      if (value.getWindows().contains(window)) {
-        return true;
+    for (List<WindowedValue<?>> values : written.getOrDefault(view, Map.of()).values()) {
+      for (WindowedValue<?> value : values) {
+        if (value.getWindows().contains(window)) {
+          return true;
+        }
       }
     }
     return false;
@@ -130,22 +138,66 @@ public final class SideInputStore {
 
   /**
    * Writes the watermark and elements of each of {@code views} (in iteration order), elements
-   * encoded with the full coder of the view's input PCollection (the map's value).
+   * encoded with the full coder of the view's input PCollection (the map's value), partition by
+   * partition in partition order.
    */
   public synchronized void snapshot(DataOutputStream out, Map<PCollectionView<?>, PCollection<?>> views)
       throws IOException {
     for (PCollectionView<?> view : views.keySet()) {
-      out.writeLong(
-          watermarks.getOrDefault(view, BoundedWindow.TIMESTAMP_MIN_VALUE).getMillis());
       Coder<WindowedValue<?>> coder = coderOf(views.get(view));
-      List<WindowedValue<?>> values = written.getOrDefault(view, List.of());
-      out.writeInt(values.size());
-      for (WindowedValue<?> value : values) {
-        byte[] bytes = CoderUtils.encodeToByteArray(coder, value);
-        out.writeInt(bytes.length);
-        out.write(bytes);
+      List<byte[]> encoded = new ArrayList<>();
+      for (int partition : partitionsOf(view)) {
+        encode(coder, written.get(view).get(partition), encoded);
       }
+      writeView(
+          out, watermarks.getOrDefault(view, BoundedWindow.TIMESTAMP_MIN_VALUE).getMillis(), encoded);
     }
+  }
+
+  /**
+   * Writes one view as {@link #snapshot} does: its watermark (ms), then its elements, already
+   * encoded.
+   */
+  public static void writeView(DataOutputStream out, long watermark, List<byte[]> elements)
+      throws IOException {
+    out.writeLong(watermark);
+    out.writeInt(elements.size());
+    for (byte[] bytes : elements) {
+      out.writeInt(bytes.length);
+      out.write(bytes);
+    }
+  }
+
+  /**
+   * The elements partition {@code partition} wrote for {@code view} so far, each encoded with the
+   * full coder of {@code input} (the view's input PCollection), in order: that partition's part of
+   * {@link #snapshot}, taken on the partition's own thread at a barrier.
+   */
+  public List<byte[]> encodedPartition(PCollectionView<?> view, PCollection<?> input, int partition)
+      throws IOException {
+    List<WindowedValue<?>> values;
+    synchronized (this) {
+      List<WindowedValue<?>> mine = written.getOrDefault(view, Map.of()).get(partition);
+      values = mine == null ? List.of() : new ArrayList<>(mine);
+    }
+    List<byte[]> encoded = new ArrayList<>(values.size());
+    encode(coderOf(input), values, encoded);
+    return encoded;
+  }
+
+  private static void encode(
+      Coder<WindowedValue<?>> coder, List<WindowedValue<?>> values, List<byte[]> into)
+      throws IOException {
+    for (WindowedValue<?> value : values) {
+      into.add(CoderUtils.encodeToByteArray(coder, value));
+    }
+  }
+
+  /** The partitions that wrote to {@code view}, ascending. */
+  private List<Integer> partitionsOf(PCollectionView<?> view) {
+    List<Integer> partitions = new ArrayList<>(written.getOrDefault(view, Map.of()).keySet());
+    java.util.Collections.sort(partitions);
+    return partitions;
   }
 
   /** Forgets the contents and watermarks of {@code views} (before reading them whole again). */
@@ -157,14 +209,17 @@ public final class SideInputStore {
     version++;
   }
 
-  /** Reads what {@link #snapshot} wrote for the same {@code views} into this empty store. */
+  /**
+   * Reads what {@link #snapshot} wrote for the same {@code views} into this empty store (as written
+   * by partition 0: the parallelism may have changed).
+   */
   public synchronized void restore(DataInputStream in, Map<PCollectionView<?>, PCollection<?>> views)
       throws IOException {
     for (PCollectionView<?> view : views.keySet()) {
       watermarks.put(view, new Instant(in.readLong()));
       Coder<WindowedValue<?>> coder = coderOf(views.get(view));
       int count = in.readInt();
-      List<WindowedValue<?>> values = written.computeIfAbsent(view, v -> new ArrayList<>());
+      List<WindowedValue<?>> values = partition(view, 0);
       for (int i = 0; i < count; i++) {
         byte[] bytes = new byte[in.readInt()];
         in.readFully(bytes);
@@ -180,12 +235,19 @@ public final class SideInputStore {
             input.getCoder(), input.getWindowingStrategy().getWindowFn().windowCoder());
   }
 
-  /** Adds elements written by one task for {@code view}. */
-  public synchronized void append(PCollectionView<?> view, List<WindowedValue<?>> values) {
+  /** Adds elements written by task {@code partition} of the producing stage for {@code view}. */
+  public synchronized void append(
+      PCollectionView<?> view, int partition, List<WindowedValue<?>> values) {
     if (!values.isEmpty()) {
-      written.computeIfAbsent(view, v -> new ArrayList<>()).addAll(values);
+      partition(view, partition).addAll(values);
       version++;
     }
+  }
+
+  private List<WindowedValue<?>> partition(PCollectionView<?> view, int partition) {
+    return written
+        .computeIfAbsent(view, v -> new HashMap<>())
+        .computeIfAbsent(partition, p -> new ArrayList<>());
   }
 
   synchronized long version() {
@@ -195,9 +257,11 @@ public final class SideInputStore {
   /** Contents of {@code view} grouped by window (windows with no elements are absent). */
   synchronized Map<BoundedWindow, List<Object>> contentsByWindow(PCollectionView<?> view) {
     Map<BoundedWindow, List<Object>> byWindow = new LinkedHashMap<>();
-    for (WindowedValue<?> value : written.getOrDefault(view, List.of())) {
-      for (BoundedWindow window : value.getWindows()) {
-        byWindow.computeIfAbsent(window, w -> new ArrayList<>()).add(value.getValue());
+    for (int partition : partitionsOf(view)) {
+      for (WindowedValue<?> value : written.get(view).get(partition)) {
+        for (BoundedWindow window : value.getWindows()) {
+          byWindow.computeIfAbsent(window, w -> new ArrayList<>()).add(value.getValue());
+        }
       }
     }
     return byWindow;

@@ -20,6 +20,7 @@ import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.WindowedValue;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -34,6 +35,11 @@ import org.joda.time.Instant;
  *
  * <p>Heap layout (big-endian, {@link DataOutputStream}): version; per stage in plan order a flag
  * and its keyed stores, a flag and its pushed-back elements; then the views in plan order.
+ *
+ * <p>A run whose tasks snapshot at a barrier, each at its own moment (RealtimeRunner), takes one
+ * {@link PartitionImage} per task on the task's thread ({@link #image}) and puts them together
+ * with {@link #assemble}, which gives the bytes {@link #write} or {@link #writeDelta} would give
+ * for the same state, so either runner restores the other's snapshots.
  */
 public final class StateSnapshots {
   public static final String HEAP = "heap";
@@ -176,6 +182,156 @@ public final class StateSnapshots {
   }
 
   /**
+   * One task's part of a snapshot taken at a barrier: what {@link #write} (or, for a delta, {@link
+   * #writeDelta}) writes for one partition of one stage, already encoded, so that its task can go on
+   * while the other tasks reach the barrier.
+   *
+   * @param keyed the partition's keyed store as {@link KeyedStateStore#snapshot} (or {@link
+   *     KeyedStateStore#snapshotDelta}) writes it, or null for a stage without keyed state
+   * @param pushedBack the partition's elements held back for side inputs, each encoded with the
+   *     stage's input element coder, or null for a stage that reads no side input
+   * @param views per view the stage produces (in {@link Stage#producedViews} order), the elements
+   *     this partition wrote, each encoded as {@link SideInputStore#snapshot} encodes them
+   * @param outputWatermark the task's output watermark at the barrier, ms
+   * @param keys keys the partition's store holds; {@code dirtyKeys} of them the image wrote
+   */
+  public record PartitionImage(
+      boolean delta,
+      byte @Nullable [] keyed,
+      @Nullable List<byte[]> pushedBack,
+      List<List<byte[]>> views,
+      long outputWatermark,
+      long keys,
+      long dirtyKeys) {}
+
+  /**
+   * Encodes partition {@code partition} of {@code stage}: its keyed store (whole, or for a delta
+   * the keys used since its last image, which starts a new delta), its held-back elements and what
+   * it wrote to the views it produces. Runs on the task's thread.
+   *
+   * @param store the partition's keyed store, or null for a stage without one
+   * @param pushedBack the partition's held-back elements, or null for a stage without side inputs
+   * @param outputWatermark the task's output watermark now
+   * @throws IllegalStateException if some state cannot be encoded (its coder fails), naming the
+   *     stage
+   */
+  public static PartitionImage image(
+      Stage stage,
+      int partition,
+      boolean delta,
+      @Nullable KeyedStateStore store,
+      @Nullable List<WindowedValue<?>> pushedBack,
+      SideInputStore sideInputs,
+      Instant outputWatermark)
+      throws IOException {
+    byte[] keyed = null;
+    long keys = 0;
+    long dirtyKeys = 0;
+    if (store != null) {
+      ExchangeSpec exchange = stage.inputExchange();
+      keys = store.size();
+      dirtyKeys = delta ? store.dirtyCount() : keys;
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      try {
+        if (delta) {
+          store.snapshotDelta(out, exchange.windowCoder());
+        } else {
+          store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
+        }
+      } catch (RuntimeException e) {
+        throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
+      }
+      out.flush();
+      keyed = bytes.toByteArray();
+    }
+    List<byte[]> held = null;
+    if (pushedBack != null) {
+      held = new ArrayList<>(pushedBack.size());
+      for (WindowedValue<?> element : pushedBack) {
+        held.add(encodeHeldBack(stage, element));
+      }
+    }
+    List<List<byte[]>> views = new ArrayList<>();
+    for (PCollectionView<?> view : stage.producedViews()) {
+      views.add(sideInputs.encodedPartition(view, stage.viewInput(view), partition));
+    }
+    return new PartitionImage(
+        delta, keyed, held, views, outputWatermark.getMillis(), keys, dirtyKeys);
+  }
+
+  /**
+   * Puts the images of every task together: the bytes {@link #write} (or {@link #writeDelta}, if
+   * the images are deltas) would give for the state they hold. A view's watermark is the minimum of
+   * its producing tasks' output watermarks.
+   *
+   * @param images per stage of the plan, its tasks' images in partition order
+   * @throws IllegalArgumentException if a stage's images are missing or of mixed kinds
+   */
+  public byte[] assemble(Map<Stage, PartitionImage[]> images) throws IOException {
+    Boolean delta = null;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(lastWritten + lastWritten / 8);
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeInt(VERSION); // replaced below once the kind is known
+    for (Stage stage : plan.stages()) {
+      PartitionImage[] parts = images.get(stage);
+      if (parts == null || parts.length == 0) {
+        throw new IllegalArgumentException("No snapshot image of " + stage);
+      }
+      for (PartitionImage part : parts) {
+        if (delta != null && delta != part.delta()) {
+          throw new IllegalArgumentException("Base and delta images mixed at " + stage);
+        }
+        delta = part.delta();
+      }
+      boolean keyed = parts[0].keyed() != null;
+      out.writeBoolean(keyed);
+      if (keyed) {
+        out.writeInt(parts.length);
+        for (PartitionImage part : parts) {
+          out.write(part.keyed());
+        }
+      }
+      boolean held = parts[0].pushedBack() != null;
+      out.writeBoolean(held);
+      if (held) {
+        int count = 0;
+        for (PartitionImage part : parts) {
+          count += part.pushedBack().size();
+        }
+        out.writeInt(count);
+        for (PartitionImage part : parts) {
+          for (byte[] element : part.pushedBack()) {
+            out.writeInt(element.length);
+            out.write(element);
+          }
+        }
+      }
+    }
+    for (Stage stage : plan.stages()) {
+      PartitionImage[] parts = images.get(stage);
+      long watermark = Long.MAX_VALUE;
+      for (PartitionImage part : parts) {
+        watermark = Math.min(watermark, part.outputWatermark());
+      }
+      for (int v = 0; v < stage.producedViews().size(); v++) {
+        List<byte[]> elements = new ArrayList<>();
+        for (PartitionImage part : parts) {
+          elements.addAll(part.views().get(v));
+        }
+        SideInputStore.writeView(out, watermark, elements);
+      }
+    }
+    out.flush();
+    byte[] assembled = bytes.toByteArray();
+    if (Boolean.TRUE.equals(delta)) {
+      java.nio.ByteBuffer.wrap(assembled).putInt(0, DELTA_VERSION);
+    }
+    lastWritten = assembled.length;
+    return assembled;
+  }
+
+  /**
    * Restores heap state written by {@link #write} into the run's (empty) structures.
    *
    * @throws IOException if the snapshot does not decode
@@ -228,23 +384,26 @@ public final class StateSnapshots {
     sideInputs.restore(in, views());
   }
 
-  @SuppressWarnings("unchecked")
   private static void writePushedBack(
       DataOutputStream out, Stage stage, List<List<WindowedValue<?>>> buffers) throws IOException {
-    Coder<WindowedValue<?>> coder = (Coder<WindowedValue<?>>) stage.inputExchange().elementCoder();
     List<WindowedValue<?>> all = new ArrayList<>();
     buffers.forEach(all::addAll);
     out.writeInt(all.size());
     for (WindowedValue<?> element : all) {
-      byte[] encoded;
-      try {
-        encoded = CoderUtils.encodeToByteArray(coder, element);
-      } catch (RuntimeException e) {
-        throw new IllegalStateException(
-            "Cannot snapshot the elements " + stage + " holds back for its side inputs", e);
-      }
+      byte[] encoded = encodeHeldBack(stage, element);
       out.writeInt(encoded.length);
       out.write(encoded);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static byte[] encodeHeldBack(Stage stage, WindowedValue<?> element) {
+    Coder<WindowedValue<?>> coder = (Coder<WindowedValue<?>>) stage.inputExchange().elementCoder();
+    try {
+      return CoderUtils.encodeToByteArray(coder, element);
+    } catch (RuntimeException | java.io.IOException e) {
+      throw new IllegalStateException(
+          "Cannot snapshot the elements " + stage + " holds back for its side inputs", e);
     }
   }
 

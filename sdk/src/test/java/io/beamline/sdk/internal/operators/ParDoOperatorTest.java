@@ -94,10 +94,7 @@ public class ParDoOperatorTest implements java.io.Serializable {
         assertEquals(List.of(), h.takeValues());
         assertEquals(1, h.pushedBack().size());
         assertEquals(new Instant(7), h.outputWatermark());
-        h.sideInputs()
-            .append(
-                view[0],
-                List.of(WindowedValues.valueInGlobalWindow(10)));
+        h.sideInputs().append(view[0], 0, List.of(WindowedValues.valueInGlobalWindow(10)));
         h.finishBundle().watermark(new Instant(60));
         assertEquals(List.of(30), h.takeValues());
         assertEquals(new Instant(60), h.outputWatermark());

@@ -47,7 +47,7 @@ public class SideInputStoreTest {
   public void epochRunsTakeAWindowOnceDataArrived() {
     SideInputStore store = new SideInputStore(false);
     assertFalse(store.isReady(boundedView, GlobalWindow.INSTANCE));
-    store.append(boundedView, someData);
+    store.append(boundedView, 0, someData);
     assertTrue(store.isReady(boundedView, GlobalWindow.INSTANCE));
   }
 
@@ -59,7 +59,7 @@ public class SideInputStoreTest {
   @Test
   public void aBoundedViewWaitsForItsWatermarkWhenStagesRunAtOnce() {
     SideInputStore store = SideInputStore.readyByWatermarkIfBounded();
-    store.append(boundedView, someData);
+    store.append(boundedView, 0, someData);
     assertFalse(store.isReady(boundedView, GlobalWindow.INSTANCE));
     store.setWatermark(boundedView, BoundedWindow.TIMESTAMP_MAX_VALUE);
     assertTrue(store.isReady(boundedView, GlobalWindow.INSTANCE));
@@ -70,14 +70,14 @@ public class SideInputStoreTest {
   public void anUnboundedViewIsReadyOnceDataArrivedWhenStagesRunAtOnce() {
     SideInputStore store = SideInputStore.readyByWatermarkIfBounded();
     assertFalse(store.isReady(unboundedView, minute));
-    store.append(unboundedView, someDataInMinute);
+    store.append(unboundedView, 0, someDataInMinute);
     assertTrue(store.isReady(unboundedView, minute));
   }
 
   @Test
   public void boundedRunsOfStagesAtOnceWaitForTheWatermarkOfEveryView() {
     SideInputStore store = SideInputStore.readyByWatermark();
-    store.append(unboundedView, someDataInMinute);
+    store.append(unboundedView, 0, someDataInMinute);
     assertFalse(store.isReady(unboundedView, minute));
   }
 }
