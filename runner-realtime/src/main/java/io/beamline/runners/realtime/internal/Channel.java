@@ -8,8 +8,9 @@ import org.joda.time.Instant;
 /**
  * The queue from one producer task to one consumer task of an exchange: a bounded JCTools {@link
  * SpscArrayQueue} of encoded records ({@code ExchangeCodec} output) and control items ({@link
- * Watermark}, {@link BundleEnd}, {@link #END}), in the order the producer sent them, so a watermark
- * always follows the records before it and a {@link BundleEnd} everything its bundle sent.
+ * Watermark}, {@link BundleEnd}, {@link Barrier}, {@link #END}), in the order the producer sent
+ * them, so a watermark always follows the records before it, a {@link BundleEnd} everything its
+ * bundle sent and a {@link Barrier} everything of its checkpoint's epoch.
  *
  * <p><b>Backpressure</b>: {@link #put} on a full queue waits (spin, yield, then park for 50 µs at a
  * time) until the consumer has taken an item: the producer's thread stops, and with it whatever
@@ -30,6 +31,16 @@ public final class Channel {
    */
   public record BundleEnd(Instant synchronizedTime) {}
 
+  /**
+   * Checkpoint barrier {@code epoch}: everything before it on the channel belongs to epoch {@code
+   * epoch}, everything after to the next (Flink's asynchronous barrier snapshotting, Carbone et al.
+   * 2015, with aligned barriers). Coming from the run's {@code CheckpointCoordinator} it is also the
+   * control message that makes a source task take the checkpoint ({@link Inbox#control}).
+   *
+   * @param delta whether tasks snapshot only the keys used since their last image (else whole)
+   */
+  public record Barrier(long epoch, boolean delta) implements Inbox.Control {}
+
   /** The producer is done: nothing follows. */
   public static final Object END =
       new Object() {
@@ -47,6 +58,11 @@ public final class Channel {
   private volatile long blockedNanos;
   /** Producer side: items were put since the last {@link BundleEnd}. */
   private boolean unmarked;
+  /**
+   * Consumer side: the consumer does not take from this channel now (it delivered a {@link
+   * Barrier} and others have not yet), so what waits here does not count as input to wake for.
+   */
+  private boolean blocked;
 
   /**
    * @param capacity items the queue holds (rounded up to a power of two by JCTools)
@@ -117,6 +133,16 @@ public final class Channel {
 
   boolean isEmpty() {
     return queue.isEmpty();
+  }
+
+  /** Consumer side: stops or resumes taking from this channel (barrier alignment). */
+  void setBlocked(boolean blocked) {
+    this.blocked = blocked;
+  }
+
+  /** Consumer side: true while the consumer takes nothing from this channel. */
+  boolean isBlocked() {
+    return blocked;
   }
 
   /** Items in the queue now (approximate while both sides run). */

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -19,6 +20,12 @@ import org.joda.time.Instant;
  * BundleEnds}). A producer busy with a long timer, its bundles all taken, holds nothing (on
  * DirectRunner neither).
  *
+ * <p><b>Barrier alignment</b>: once a channel delivered checkpoint barrier N, the task takes nothing
+ * more from it (its records of N+1 wait in the queue, {@link Channel#setBlocked}) until every live
+ * channel has delivered N; an ended channel counts as aligned. Then it takes the checkpoint ({@link
+ * #atBarrier}) and reads every channel again. No unaligned snapshots: in-flight records would be
+ * channel state, which MicroBatchRunner's checkpoint format cannot hold.
+ *
  * <p>Threading: its own thread (see {@link TaskThread}).
  */
 final class ExchangeTask extends TaskThread {
@@ -30,6 +37,9 @@ final class ExchangeTask extends TaskThread {
   private final Instant[] channelWatermarks;
   private final BundleEnds bundleEnds;
   private int live;
+  /** The barrier being aligned, or null; and the live channels that delivered it. */
+  private Channel.@Nullable Barrier aligning;
+  private int aligned;
 
   ExchangeTask(TaskThread.Parts parts, ExchangeCodec codec) {
     super(parts);
@@ -58,7 +68,7 @@ final class ExchangeTask extends TaskThread {
       for (int i = 0; i < channels.length && room > 0; i++) {
         int c = (start + i) % channels.length;
         Channel channel = channels[c];
-        for (int n = 0; n < BATCH && room > 0; n++) {
+        for (int n = 0; n < BATCH && room > 0 && !channel.isBlocked(); n++) {
           Object item = channel.poll();
           if (item == null) {
             break;
@@ -71,6 +81,8 @@ final class ExchangeTask extends TaskThread {
             watermarkMoved = true;
           } else if (item instanceof Channel.BundleEnd end) {
             bundleEnds.took(c, end);
+          } else if (item instanceof Channel.Barrier barrier) {
+            align(channel, barrier);
           } else if (item == Channel.END) {
             channelWatermarks[c] = BoundedWindow.TIMESTAMP_MAX_VALUE;
             bundleEnds.ended(c);
@@ -90,13 +102,31 @@ final class ExchangeTask extends TaskThread {
       if (watermarkMoved) {
         advanceInputWatermark(channelWatermark());
       }
-      if (shouldEndBundle(!progress, watermarkMoved)) {
+      if (aligning != null && aligned == live) {
+        atBarrier(aligning, -1, null);
+        aligning = null;
+        aligned = 0;
+        for (Channel blocked : channels) {
+          blocked.setBlocked(false);
+        }
+      } else if (shouldEndBundle(!progress, watermarkMoved)) {
         endBundle();
       }
       if (!progress) {
         inbox.park(nanosToBundleEnd(IDLE_PARK_NANOS));
       }
     }
+  }
+
+  /** {@code channel} delivered {@code barrier}: it is blocked until the others deliver it too. */
+  private void align(Channel channel, Channel.Barrier barrier) {
+    if (aligning != null && aligning.epoch() != barrier.epoch()) {
+      throw new IllegalStateException(
+          "Barrier " + barrier.epoch() + " arrived while aligning barrier " + aligning.epoch());
+    }
+    aligning = barrier;
+    aligned++;
+    channel.setBlocked(true);
   }
 
   @Override

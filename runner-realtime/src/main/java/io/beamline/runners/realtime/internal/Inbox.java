@@ -8,15 +8,19 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * What one task receives: its input {@link Channel}s (one per producer task that can route to it)
- * and control messages from the run (processing time moved, side inputs changed). The task's thread
+ * and control messages from the run (processing time moved, side inputs changed, a checkpoint
+ * barrier to inject). The task's thread
  * parks here when there is nothing to do; producers and the run wake it.
  *
  * <p>Threading: channels are added while the run is wired (one thread), before any task starts;
  * then {@link #park} runs on the owning task's thread, {@link #wake} and {@link #control} on any.
  */
 public final class Inbox {
-  /** Control messages. */
-  enum Control {
+  /** A control message: a {@link Signal}, or a {@link Channel.Barrier} to a source task. */
+  interface Control {}
+
+  /** Control messages without content. */
+  enum Signal implements Control {
     /** The processing-time clock moved (a TestStream's synthetic clock). */
     PROCESSING_TIME,
     /** A side input this task reads got data or a new watermark. */
@@ -89,8 +93,8 @@ public final class Inbox {
   }
 
   /**
-   * Parks the owning thread for at most {@code nanos} unless input or control messages are waiting;
-   * returns early when woken.
+   * Parks the owning thread for at most {@code nanos} unless input (on a channel it is not blocked
+   * on, see {@link Channel#setBlocked}) or control messages are waiting; returns early when woken.
    */
   void park(long nanos) {
     parked = true;
@@ -106,7 +110,7 @@ public final class Inbox {
 
   private boolean allEmpty() {
     for (Channel channel : channels) {
-      if (!channel.isEmpty()) {
+      if (!channel.isBlocked() && !channel.isEmpty()) {
         return false;
       }
     }

@@ -16,15 +16,19 @@ import io.beamline.sdk.internal.state.KeyedStateStore;
 import io.beamline.sdk.internal.state.RocksDbDirs;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateBackend;
+import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.runners.realtime.RealtimeProgress;
 import io.beamline.sdk.BeamlinePipelineOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.values.WindowedValue;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +56,13 @@ public final class RealtimeEngine {
   private final long progressIntervalMillis;
   private final @Nullable Path progressFile;
   private volatile @Nullable ProgressReporter progress;
+  /** Set by {@link #enableCheckpoints}: how the run checkpoints, or null for not at all. */
+  private @Nullable Checkpointing checkpointing;
+  private @Nullable CheckpointCoordinator coordinator;
+
+  /** How a run checkpoints (see {@link CheckpointCoordinator}). */
+  record Checkpointing(
+      long intervalMillis, long firstEpoch, CheckpointCoordinator.Listener listener) {}
 
   /**
    * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
@@ -85,6 +96,20 @@ public final class RealtimeEngine {
             testStream ? new InFlight() : InFlight.NONE);
   }
 
+  /**
+   * Makes the run take a checkpoint every {@code intervalMillis} at least (before {@link #execute}).
+   *
+   * @throws IllegalStateException if the plan plays a {@code TestStream}, which cannot be replayed
+   */
+  void enableCheckpoints(long intervalMillis, long firstEpoch, CheckpointCoordinator.Listener listener) {
+    for (Stage stage : plan.stages()) {
+      if (stage.source() instanceof SourceSpec.TestStreamRead) {
+        throw new IllegalStateException("A run that plays a TestStream cannot checkpoint");
+      }
+    }
+    this.checkpointing = new Checkpointing(intervalMillis, firstEpoch, listener);
+  }
+
   /** Stops the run: every task ends as soon as it can (cancel). */
   public void stop() {
     run.stop();
@@ -115,10 +140,20 @@ public final class RealtimeEngine {
       Thread reporter = new Thread(progress, "beamline-rt-progress");
       reporter.setDaemon(true);
       reporter.start();
+      Thread checkpoints = null;
+      if (coordinator != null) {
+        checkpoints = new Thread(coordinator, "beamline-rt-checkpoint");
+        checkpoints.setDaemon(true);
+        checkpoints.start();
+      }
       try {
         awaitTasks();
       } finally {
         progress.stop();
+        if (checkpoints != null) {
+          checkpoints.interrupt();
+          checkpoints.join(10_000);
+        }
       }
     } finally {
       if (rocksDb != null) {
@@ -159,6 +194,24 @@ public final class RealtimeEngine {
             ? SideInputStore.readyByWatermark()
             : SideInputStore.readyByWatermarkIfBounded();
     StageWatermarks watermarks = new StageWatermarks(plan, parallelism, sideInputs, topology);
+    Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
+    Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
+    if (checkpointing != null) {
+      StateSnapshots snapshots =
+          new StateSnapshots(
+              plan, keyedState, pushedBack, new HashMap<>(), sideInputs, keyedState::get,
+              pushedBack::get);
+      coordinator =
+          new CheckpointCoordinator(
+              plan,
+              parallelism,
+              snapshots,
+              run,
+              topology,
+              checkpointing.intervalMillis(),
+              checkpointing.firstEpoch(),
+              checkpointing.listener());
+    }
     progress =
         new ProgressReporter(
             plan, tasks, topology, watermarks, latency, progressIntervalMillis, progressFile);
@@ -182,6 +235,12 @@ public final class RealtimeEngine {
               SourceProgress.NONE);
       List<?> splits = stage.source() == null ? null : split(stage.source());
       boolean keyed = stage.inputExchange() != null && stage.inputExchange().isKeyed();
+      if (keyed) {
+        keyedState.put(stage, new KeyedStateStore[parallelism]);
+      }
+      if (!stage.sideInputs().isEmpty()) {
+        pushedBack.put(stage, new ArrayList<>());
+      }
       for (int p = 0; p < parallelism; p++) {
         KeyedStateStore store =
             !keyed
@@ -189,11 +248,14 @@ public final class RealtimeEngine {
                 : rocksDb == null
                     ? new KeyedStateStore()
                     : KeyedStateStore.rocksDb(rocksDb, stage.id(), stage.inputExchange().keyCoder());
-        StageTask task =
-            new StageTask(
-                stage,
-                new TaskContext(
-                    shared, stage, p, store, stage.sideInputs().isEmpty() ? null : new ArrayList<>()));
+        if (keyed) {
+          keyedState.get(stage)[p] = store;
+        }
+        List<WindowedValue<?>> heldBack = stage.sideInputs().isEmpty() ? null : new ArrayList<>();
+        if (heldBack != null) {
+          pushedBack.get(stage).add(heldBack);
+        }
+        StageTask task = new StageTask(stage, new TaskContext(shared, stage, p, store, heldBack));
         TaskThread.Parts parts =
             new TaskThread.Parts(
                 stage,
@@ -204,8 +266,10 @@ public final class RealtimeEngine {
                 watermarks,
                 topology.outputs(stage, p),
                 store,
+                heldBack,
                 plan.bounded(),
-                latency);
+                latency,
+                coordinator);
         TaskThread thread;
         if (stage.source() instanceof SourceSpec.TestStreamRead read && p == 0) {
           List<Inbox> others = new ArrayList<>(allInboxes);
@@ -260,7 +324,7 @@ public final class RealtimeEngine {
       return SourceTask.bounded((List<BoundedSource<?>>) (List<?>) splits, options);
     }
     if (source instanceof SourceSpec.UnboundedRead) {
-      return SourceTask.unbounded((List<UnboundedSource<?, ?>>) (List<?>) splits, options);
+      return UnboundedSplits.fresh((List<UnboundedSource<?, ?>>) (List<?>) splits, options);
     }
     return SourceTask.impulse(false); // a TestStream's other partitions: nothing to read
   }

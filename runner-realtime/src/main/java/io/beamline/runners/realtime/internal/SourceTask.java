@@ -1,18 +1,18 @@
 package io.beamline.runners.realtime.internal;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.internal.operators.Operator;
 import io.beamline.sdk.io.AwaitingReader;
 import io.beamline.sdk.io.OffsetRangeReader;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.io.BoundedSource;
-import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.WindowedValues;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -27,20 +27,22 @@ import org.joda.time.Instant;
  * an {@link AwaitingReader} (Kafka's: woken by the fetch response, no CPU spent meanwhile), and
  * otherwise backs off (yield, then park up to 1 ms).
  *
- * <p>Without checkpoints (issue 11), readers' checkpoint marks are taken (a Kafka reader refreshes
- * idleness and its record budget then) but not finalized.
+ * <p>A checkpoint barrier is taken between two records ({@link #barrierInjected}) by a task reading
+ * unbounded splits, which logs their positions ({@link UnboundedSplits}); bounded reads and Impulse
+ * cannot say "half read", so they take none and ack when they end.
  *
  * <p>Threading: its own thread (see {@link TaskThread}).
  */
 final class SourceTask extends TaskThread {
   private static final int BATCH = 256;
   private static final long WATERMARK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-  private static final long MARK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   /** How long an idle task waits inside an {@link AwaitingReader} before it looks around again. */
   private static final long AWAIT_MILLIS = 1;
 
   private final SourceReader reader;
   private long lastWatermarkNanos;
+  /** The splits' positions when the reader finished, if it can log them. */
+  private @Nullable List<ObjectNode> endPositions;
 
   SourceTask(TaskThread.Parts parts, SourceReader reader) {
     super(parts);
@@ -89,10 +91,29 @@ final class SourceTask extends TaskThread {
           inbox.park(nanosToBundleEnd(Math.min(1_000_000L, 50_000L * idleRounds)));
         }
       }
+      endPositions = reader.checkpoint(-1); // never finalized: the readers close now
     } finally {
       closeUninterrupted(reader);
     }
     advanceInputWatermark(BoundedWindow.TIMESTAMP_MAX_VALUE);
+  }
+
+  @Override
+  protected void barrierInjected(Channel.Barrier barrier) throws Exception {
+    List<ObjectNode> positions = reader.checkpoint(barrier.epoch());
+    if (positions != null) {
+      atBarrier(barrier, elementsIn(), positions);
+    }
+  }
+
+  @Override
+  protected void checkpointCommitted(long epoch) throws Exception {
+    reader.committed(epoch);
+  }
+
+  @Override
+  protected @Nullable List<ObjectNode> endPositions() {
+    return endPositions;
   }
 
   /**
@@ -131,6 +152,18 @@ final class SourceTask extends TaskThread {
     }
 
     boolean finished();
+
+    /**
+     * The position of every split at checkpoint {@code epoch}, in split order ({@link
+     * UnboundedSplits#checkpoint}), or null if a checkpoint cannot be taken between two records (a
+     * bounded read or Impulse: its task acks when it ended).
+     */
+    default @Nullable List<ObjectNode> checkpoint(long epoch) throws IOException {
+      return null;
+    }
+
+    /** Checkpoint {@code epoch} is committed: the reader may finalize its marks up to it. */
+    default void committed(long epoch) throws IOException {}
 
     void close() throws IOException;
   }
@@ -216,117 +249,6 @@ final class SourceTask extends TaskThread {
       public void close() throws IOException {
         if (reader != null) {
           reader.close();
-        }
-      }
-    };
-  }
-
-  /** Sub-sources of an unbounded source, each with a long-lived reader, read round-robin. */
-  static SourceReader unbounded(List<UnboundedSource<?, ?>> splits, PipelineOptions options)
-      throws IOException {
-    List<UnboundedSource.UnboundedReader<?>> readers = new ArrayList<>();
-    for (UnboundedSource<?, ?> split : splits) {
-      readers.add(split.createReader(options, null));
-    }
-    return new SourceReader() {
-      private final boolean[] started = new boolean[readers.size()];
-      private final boolean[] finished = new boolean[readers.size()];
-      private final long[] lastMarkNanos = new long[readers.size()];
-      private int current = -1;
-      private int cursor;
-      private int live = readers.size();
-
-      @Override
-      public boolean next() throws IOException {
-        for (int i = 0; i < readers.size() && live > 0; i++) {
-          int r = cursor;
-          cursor = (cursor + 1) % readers.size();
-          if (finished[r]) {
-            continue;
-          }
-          UnboundedSource.UnboundedReader<?> reader = readers.get(r);
-          boolean available = started[r] ? reader.advance() : reader.start();
-          started[r] = true;
-          if (available) {
-            current = r;
-            cursor = r; // keep reading the same reader while it has records
-            return true;
-          }
-          long now = System.nanoTime();
-          if (now - lastMarkNanos[r] >= MARK_EVERY_NANOS) {
-            lastMarkNanos[r] = now;
-            reader.getCheckpointMark(); // not finalized: no checkpoints yet (issue 11)
-          }
-          if (!reader.getWatermark().isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-            finished[r] = true;
-            live--;
-          }
-        }
-        return false;
-      }
-
-      @Override
-      public org.apache.beam.sdk.values.WindowedValue<?> current() {
-        UnboundedSource.UnboundedReader<?> reader = readers.get(current);
-        return WindowedValues.timestampedValueInGlobalWindow(
-            reader.getCurrent(), reader.getCurrentTimestamp());
-      }
-
-      @Override
-      public Instant watermark() {
-        Instant min = BoundedWindow.TIMESTAMP_MAX_VALUE;
-        Instant idleMax = BoundedWindow.TIMESTAMP_MIN_VALUE;
-        boolean anyActive = false;
-        for (int r = 0; r < readers.size(); r++) {
-          if (finished[r]) {
-            continue;
-          }
-          Instant watermark = readers.get(r).getWatermark();
-          if (readers.get(r) instanceof OffsetRangeReader ranges && ranges.isIdle()) {
-            idleMax = watermark.isAfter(idleMax) ? watermark : idleMax;
-          } else {
-            anyActive = true;
-            min = watermark.isBefore(min) ? watermark : min;
-          }
-        }
-        if (live == 0) {
-          return BoundedWindow.TIMESTAMP_MAX_VALUE;
-        }
-        return anyActive ? min : idleMax;
-      }
-
-      /** Waits in the one live reader if it is an {@link AwaitingReader}; several are polled. */
-      @Override
-      public boolean awaitInput(long millis) throws IOException {
-        if (live != 1) {
-          return false;
-        }
-        for (int r = 0; r < readers.size(); r++) {
-          if (!finished[r] && started[r] && readers.get(r) instanceof AwaitingReader awaiting) {
-            awaiting.awaitRecords(millis);
-            return true;
-          }
-        }
-        return false;
-      }
-
-      @Override
-      public boolean finished() {
-        return live == 0;
-      }
-
-      @Override
-      public void close() throws IOException {
-        IOException failure = null;
-        for (UnboundedSource.UnboundedReader<?> reader : readers) {
-          try {
-            reader.close();
-          } catch (IOException e) {
-            failure = failure == null ? e : failure;
-          }
-        }
-        if (failure != null) {
-          throw failure;
         }
       }
     };

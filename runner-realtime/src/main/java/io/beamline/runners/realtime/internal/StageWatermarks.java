@@ -16,7 +16,7 @@ import org.joda.time.Instant;
  * Output watermarks of every task and stage of a real-time run, for what is not carried in-band: the
  * watermark of side inputs. A stage's output watermark is the minimum over its tasks; when the stage
  * produces views, the {@link SideInputStore} learns their new watermark and the tasks of stages
- * reading them are told ({@link Inbox.Control#SIDE_INPUTS}) so they retry held-back elements. A
+ * reading them are told ({@link Inbox.Signal#SIDE_INPUTS}) so they retry held-back elements. A
  * stage that reads side inputs also takes the watermark of the views' producers as part of its
  * input watermark, as on MicroBatchRunner.
  *
@@ -96,7 +96,7 @@ final class StageWatermarks {
   private void notifyReaders(List<Stage> readers) {
     for (Stage reader : readers) {
       for (int p = 0; p < parallelism; p++) {
-        topology.inbox(reader, p).control(Inbox.Control.SIDE_INPUTS);
+        topology.inbox(reader, p).control(Inbox.Signal.SIDE_INPUTS);
       }
     }
   }

@@ -1,10 +1,12 @@
 package io.beamline.runners.realtime.internal;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.internal.exchange.KeyedElement;
 import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.KeyedStateStore;
+import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.io.DeferredFlush;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -23,10 +25,16 @@ import org.joda.time.Instant;
  * Channel#END} downstream and closes the operators.
  *
  * <p><b>Sink flushes</b>: the run commits nothing per bundle, so at-least-once sinks defer their
- * flush ({@link DeferredFlush}, installed on the task's thread) to the task's commit point: after
- * it drained, before it sends {@link Channel#END}, so a run ends only once every record its sinks
- * sent is acknowledged. A cancelled or failed run flushes nothing: it has no checkpoint and starts
- * over.
+ * flush ({@link DeferredFlush}, installed on the task's thread) to the task's commit points: each
+ * checkpoint barrier ({@link #atBarrier}), and the end, after it drained and before it sends {@link
+ * Channel#END}, so a checkpoint or the run's end holds only once every record its sinks sent is
+ * acknowledged. A cancelled or failed run flushes nothing: it restarts from its last checkpoint.
+ *
+ * <p><b>Checkpoints</b> (when the run has a {@link CheckpointCoordinator}): at barrier N the task
+ * ends its bundle, encodes its state ({@link StateSnapshots#image}), sends the barrier on every
+ * output channel behind what it sent before, flushes its sinks and acks; then it goes on with epoch
+ * N+1. When its input ends it registers its final state instead ({@link
+ * CheckpointCoordinator#finished}).
  *
  * <p><b>Bundles</b> end before the output watermark moves (so what a bundle wrote — a side input's
  * contents — is complete before the watermark says so); in a streaming run also when the task finds
@@ -50,6 +58,8 @@ abstract class TaskThread implements Runnable {
   private final StageWatermarks watermarks;
   private final List<Channel> outputs;
   private final @Nullable KeyedStateStore keyedState;
+  private final @Nullable List<WindowedValue<?>> pushedBack;
+  private final @Nullable CheckpointCoordinator checkpoints;
   private final boolean bounded;
   private final long maxBundleNanos;
   protected Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -71,14 +81,19 @@ abstract class TaskThread implements Runnable {
   private volatile long elementsOut;
   /** Null unless this is a task of a last stage. */
   private final @Nullable LatencyHistogram latency;
+  /** Installed on the task's thread for the whole run. */
+  private DeferredFlush sinkFlushes;
 
   /**
    * What a task is made of.
    *
    * @param outputs every channel the task writes into
    * @param keyedState the partition's keyed state, or null for a stage without keyed state
+   * @param pushedBack the partition's elements held back for side inputs, or null for a stage
+   *     without side inputs
    * @param bounded true in a bounded run: processing time jumps to +∞ at the end of the input
    * @param latency where a last stage (one feeding no exchange) records end-to-end latencies
+   * @param checkpoints the run's checkpoint coordinator, or null for a run without checkpoints
    */
   record Parts(
       Stage stage,
@@ -89,8 +104,10 @@ abstract class TaskThread implements Runnable {
       StageWatermarks watermarks,
       List<Channel> outputs,
       @Nullable KeyedStateStore keyedState,
+      @Nullable List<WindowedValue<?>> pushedBack,
       boolean bounded,
-      LatencyHistogram latency) {}
+      LatencyHistogram latency,
+      @Nullable CheckpointCoordinator checkpoints) {}
 
   TaskThread(Parts parts) {
     this.stage = parts.stage();
@@ -101,6 +118,8 @@ abstract class TaskThread implements Runnable {
     this.watermarks = parts.watermarks();
     this.outputs = parts.outputs();
     this.keyedState = parts.keyedState();
+    this.pushedBack = parts.pushedBack();
+    this.checkpoints = parts.checkpoints();
     this.bounded = parts.bounded();
     this.latency = stage.outputExchanges().isEmpty() ? parts.latency() : null;
     this.maxBundleNanos = TimeUnit.MILLISECONDS.toNanos(run.settings().maxBundleTimeMillis());
@@ -113,7 +132,7 @@ abstract class TaskThread implements Runnable {
   public final void run() {
     inbox.setOwner(Thread.currentThread());
     TaskContext context = task.context();
-    DeferredFlush sinkFlushes = DeferredFlush.install();
+    sinkFlushes = DeferredFlush.install();
     try {
       task.open();
       Instant now = run.clock().now();
@@ -121,6 +140,9 @@ abstract class TaskThread implements Runnable {
       body();
       drain();
       sinkFlushes.flushAll(); // the commit point: what the sinks sent is acknowledged before END
+      if (checkpoints != null) {
+        checkpoints.finished(stage, partition, finalState(endPositions()));
+      }
       for (Channel output : outputs) {
         output.put(Channel.END);
       }
@@ -139,6 +161,73 @@ abstract class TaskThread implements Runnable {
       }
     }
   }
+
+  /**
+   * Takes checkpoint {@code barrier.epoch()}: everything before the barrier is processed, nothing
+   * after it. Ends the bundle, forgets idle keys, encodes the task's state, sends the barrier on
+   * every output channel (behind everything of its epoch), flushes the sinks and acks.
+   *
+   * @param sourceRecords records this task emitted as a source task so far, -1 for a task of no
+   *     source
+   * @param positions a source task's split positions ({@link UnboundedSplits#checkpoint}), or null
+   * @throws IllegalStateException if the state cannot be encoded, naming the stage
+   */
+  protected final void atBarrier(
+      Channel.Barrier barrier, long sourceRecords, @Nullable List<ObjectNode> positions)
+      throws Exception {
+    endBundle();
+    if (keyedState != null) {
+      keyedState.evictIdle();
+    }
+    StateSnapshots.PartitionImage image = image(barrier.delta());
+    for (Channel output : outputs) {
+      output.put(barrier);
+    }
+    sinkFlushes.flushAll();
+    checkpoints.ack(
+        new CheckpointCoordinator.Ack(
+            stage, partition, barrier.epoch(), image, sourceRecords, positions));
+  }
+
+  private StateSnapshots.PartitionImage image(boolean delta) throws Exception {
+    return StateSnapshots.image(
+        stage,
+        partition,
+        delta,
+        keyedState,
+        pushedBack,
+        task.context().sideInputStore(),
+        outputWatermark);
+  }
+
+  /**
+   * The state this task ended with, for the checkpoints after its end.
+   *
+   * @param positions a source task's split positions at its end, or null
+   */
+  private CheckpointCoordinator.FinalState finalState(@Nullable List<ObjectNode> positions) {
+    long records = stage.source() == null ? -1 : elementsIn;
+    return new CheckpointCoordinator.FinalState(records, positions) {
+      @Override
+      public StateSnapshots.PartitionImage image(boolean delta) throws Exception {
+        return TaskThread.this.image(delta);
+      }
+    };
+  }
+
+  /** A source task's split positions at its end (null: none, or not a source task). */
+  protected @Nullable List<ObjectNode> endPositions() {
+    return null;
+  }
+
+  /**
+   * A checkpoint barrier was injected into this task (a source task's; see {@link
+   * CheckpointCoordinator}). Ignored by default: a task that cannot take it acks once it ended.
+   */
+  protected void barrierInjected(Channel.Barrier barrier) throws Exception {}
+
+  /** Checkpoint {@code epoch} is committed (a source task finalizes its marks). */
+  protected void checkpointCommitted(long epoch) throws Exception {}
 
   /** Called before the task is given anything to process: starts a bundle if none is open. */
   protected final void beginWork() {
@@ -317,9 +406,14 @@ abstract class TaskThread implements Runnable {
     for (Inbox.Control message = inbox.pollControl(); message != null; message = inbox.pollControl()) {
       any = true;
       unsettled++;
-      switch (message) {
-        case PROCESSING_TIME -> advanceProcessingTime(run.clock().now());
-        case SIDE_INPUTS -> sideInputsChanged(channelWatermark);
+      if (message == Inbox.Signal.PROCESSING_TIME) {
+        advanceProcessingTime(run.clock().now());
+      } else if (message == Inbox.Signal.SIDE_INPUTS) {
+        sideInputsChanged(channelWatermark);
+      } else if (message instanceof Channel.Barrier barrier) {
+        barrierInjected(barrier);
+      } else if (message instanceof CheckpointCoordinator.Committed committed) {
+        checkpointCommitted(committed.epoch());
       }
     }
     return any;

@@ -13,7 +13,7 @@ import org.apache.beam.sdk.values.WindowedValues;
  * whole pipeline, watermarks propagated and timers fired, before the next, as on Beam's DirectRunner.
  * Element events are emitted with their timestamps, watermark events move the stage's watermark,
  * processing-time events advance the run's synthetic clock and tell every task ({@link
- * Inbox.Control#PROCESSING_TIME}). After its last event a TestStream's watermark is +∞.
+ * Inbox.Signal#PROCESSING_TIME}). After its last event a TestStream's watermark is +∞.
  *
  * <p>Threading: its own thread (see {@link TaskThread}).
  */
@@ -48,7 +48,7 @@ final class TestStreamTask extends TaskThread {
         run.clock().advance(time.getProcessingTimeAdvance());
         advanceProcessingTime(run.clock().now());
         for (Inbox other : everyTask) {
-          other.control(Inbox.Control.PROCESSING_TIME);
+          other.control(Inbox.Signal.PROCESSING_TIME);
         }
       }
       endBundle();
