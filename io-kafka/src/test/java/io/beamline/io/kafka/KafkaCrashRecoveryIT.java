@@ -11,6 +11,7 @@ import static org.junit.Assert.fail;
 import io.beamline.io.kafka.testing.EmbeddedKafka;
 import io.beamline.io.kafka.testing.KafkaCrashTestPipeline;
 import io.beamline.io.kafka.testing.KafkaTopics;
+import io.beamline.sdk.testing.CrashHarness;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -411,18 +412,7 @@ public class KafkaCrashRecoveryIT {
 
     /** The last epoch with a {@code commits/N} file, or -1. */
     long lastCommittedEpoch() throws IOException {
-      Path commits = checkpoint.resolve("commits");
-      if (!Files.isDirectory(commits)) {
-        return -1;
-      }
-      try (Stream<Path> files = Files.list(commits)) {
-        return files
-            .map(f -> f.getFileName().toString())
-            .filter(n -> n.matches("\\d+"))
-            .mapToLong(Long::parseLong)
-            .max()
-            .orElse(-1);
-      }
+      return CrashHarness.lastCommittedEpoch(checkpoint);
     }
 
     /** Transactional ids of this job's sink whose transaction is open. */

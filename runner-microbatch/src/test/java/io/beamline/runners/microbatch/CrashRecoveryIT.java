@@ -1,26 +1,22 @@
 package io.beamline.runners.microbatch;
 
+import static io.beamline.sdk.testing.CrashHarness.allLines;
+import static io.beamline.sdk.testing.CrashHarness.lines;
+import static io.beamline.sdk.testing.CrashHarness.missingAndExtra;
+import static io.beamline.sdk.testing.CrashHarness.stderrOf;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
-import static org.junit.Assert.assertTrue;
 
-import io.beamline.runners.microbatch.testing.CrashTestPipeline;
-import io.beamline.sdk.internal.checkpoint.CheckpointFiles;
-import java.io.BufferedReader;
+import io.beamline.sdk.testing.CrashHarness;
+import io.beamline.sdk.testing.CrashTestPipeline;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.Rule;
 import org.junit.Test;
@@ -44,6 +40,8 @@ public class CrashRecoveryIT {
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
 
   private final Random random = new Random(42);
+  private final CrashHarness harness =
+      new CrashHarness(CrashTestPipeline.class.getName(), TIMEOUT_SECONDS);
   /** The children's {@code --stateBackend}. */
   private String stateBackend = "heap";
 
@@ -55,18 +53,19 @@ public class CrashRecoveryIT {
     assertEquals(CrashTestPipeline.expectedLines(RECORDS), expected);
 
     Path crashed = tmp.newFolder("crashed").toPath();
+    CrashHarness.Start start = point -> child(crashed, true, point);
     int kills =
-        killAt(
-            crashed,
+        harness.killAt(
             List.of(
                 "afterOffsets:3",
                 "midSnapshot:6",
                 "beforeCommit:9",
                 "afterOffsets:30",
                 "midSnapshot:40",
-                "beforeCommit:50"));
-    kills += killAtRandom(crashed, 16);
-    runToTheEnd(crashed);
+                "beforeCommit:50"),
+            start);
+    kills += harness.killAtRandom(16, random, start);
+    harness.runToTheEnd(crashed, start);
 
     assertThat(kills, greaterThanOrEqualTo(20));
     Set<String> actual = assertOutputAndChains(crashed, expected);
@@ -85,10 +84,12 @@ public class CrashRecoveryIT {
     stateBackend = "rocksdb";
     Set<String> expected = CrashTestPipeline.expectedLines(RECORDS);
     Path crashed = tmp.newFolder("rocksdb").toPath();
+    CrashHarness.Start start = point -> child(crashed, true, point);
     int kills =
-        killAt(crashed, List.of("afterOffsets:3", "midSnapshot:8", "beforeCommit:20", "midSnapshot:35"));
-    kills += killAtRandom(crashed, 4);
-    runToTheEnd(crashed);
+        harness.killAt(
+            List.of("afterOffsets:3", "midSnapshot:8", "beforeCommit:20", "midSnapshot:35"), start);
+    kills += harness.killAtRandom(4, random, start);
+    harness.runToTheEnd(crashed, start);
 
     assertThat(kills, greaterThanOrEqualTo(6));
     assertOutputAndChains(crashed, expected);
@@ -106,52 +107,12 @@ public class CrashRecoveryIT {
     return actual;
   }
 
-  /** Kills a child at each named crash point in turn; returns the kills. */
-  private int killAt(Path dir, List<String> points) throws Exception {
-    for (String point : points) {
-      Process process = child(dir, true, point);
-      assertTrue("never reached " + point, awaitCrashPoint(process));
-      kill(process);
-    }
-    return points.size();
-  }
-
-  /**
-   * Kills up to {@code count} children 1 to 2.5 s after their start; returns the kills (fewer if the
-   * job finished first).
-   */
-  private int killAtRandom(Path dir, int count) throws Exception {
-    int kills = 0;
-    while (kills < count) {
-      Process process = child(dir, true, null);
-      long delay = 1_000 + random.nextInt(1_500);
-      if (process.waitFor(delay, TimeUnit.MILLISECONDS)) {
-        break; // the job finished before the kill: nothing left to interrupt
-      }
-      kill(process);
-      kills++;
-    }
-    return kills;
-  }
-
-  /** Runs a last child on {@code dir} until the job ends, successfully. */
-  private void runToTheEnd(Path dir) throws Exception {
-    Process last = child(dir, true, null);
-    assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(stderrOf(dir), 0, last.exitValue());
-  }
-
   @Test
   public void withoutReplayTheOutputIsWrong() throws Exception {
     Path crashed = tmp.newFolder("noreplay").toPath();
-    for (String point : List.of("beforeCommit:3", "beforeCommit:8", "beforeCommit:14")) {
-      Process process = child(crashed, false, point);
-      assertTrue("never reached " + point, awaitCrashPoint(process));
-      kill(process);
-    }
-    Process last = child(crashed, false, null);
-    assertTrue(last.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS));
-    assertEquals(stderrOf(crashed), 0, last.exitValue());
+    CrashHarness.Start start = point -> child(crashed, false, point);
+    harness.killAt(List.of("beforeCommit:3", "beforeCommit:8", "beforeCommit:14"), start);
+    harness.runToTheEnd(crashed, start);
     assertNotEquals(
         "skipping uncommitted epochs must lose input",
         CrashTestPipeline.expectedLines(RECORDS),
@@ -163,13 +124,7 @@ public class CrashRecoveryIT {
    * bases outgrew the commit file (state/N/heap).
    */
   private static void assertChainsWereWritten(Path checkpoint) throws IOException {
-    int withDeltas = 0;
-    try (Stream<Path> commits = Files.list(checkpoint.resolve("commits"))) {
-      for (Path commit : commits.filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
-        String json = new String(CheckpointFiles.read(commit), StandardCharsets.UTF_8);
-        withDeltas += json.contains("\"deltaEpochs\"") ? 1 : 0;
-      }
-    }
+    int withDeltas = CrashHarness.commitsWithDeltas(checkpoint);
     long bases;
     try (Stream<Path> state = Files.list(checkpoint.resolve("state"))) {
       bases = state.filter(dir -> Files.exists(dir.resolve("heap"))).count();
@@ -179,103 +134,19 @@ public class CrashRecoveryIT {
   }
 
   private Process child(Path dir, boolean replay, String crashPoint) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    if (crashPoint != null) {
-      command.add("-Dbeamline.crashPoint=" + crashPoint);
-    }
-    command.add(CrashTestPipeline.class.getName());
-    command.add("--runner=MicroBatchRunner");
-    command.add("--parallelism=2");
-    command.add("--batchInterval=50ms");
-    command.add("--maxRecordsPerBatch=100");
-    command.add("--records=" + RECORDS);
-    command.add("--ratePerSecond=" + RATE_PER_READER);
-    command.add("--checkpointDir=" + dir.resolve("checkpoint"));
-    command.add("--outputDir=" + dir.resolve("out"));
-    command.add("--replayUncommittedEpoch=" + replay);
-    command.add("--stateBackend=" + stateBackend);
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("stdout.log").toFile()));
-    if (crashPoint == null) {
-      builder.redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("stderr.log").toFile()));
-    }
-    return builder.start();
-  }
-
-  /** True once the child printed that it reached its crash point (it then waits to be killed). */
-  private static boolean awaitCrashPoint(Process process) throws Exception {
-    CompletableFuture<Boolean> reached =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try (BufferedReader err =
-                  new BufferedReader(
-                      new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = err.readLine()) != null; ) {
-                  if (line.startsWith("BEAMLINE-CRASH-POINT")) {
-                    return true;
-                  }
-                }
-                return false;
-              } catch (IOException e) {
-                return false;
-              }
-            });
-    try {
-      return reached.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } finally {
-      if (!reached.isDone()) {
-        process.destroyForcibly();
-      }
-    }
-  }
-
-  /** SIGKILL (Process.destroyForcibly on Unix), then wait for the JVM to be gone. */
-  private static void kill(Process process) throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor();
-  }
-
-  /** The end of the children's stderr, for failure messages. */
-  private static String stderrOf(Path dir) throws IOException {
-    Path log = dir.resolve("stderr.log");
-    if (!Files.exists(log)) {
-      return "";
-    }
-    List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
-
-  private static Set<String> lines(Path dir) throws IOException {
-    return new TreeSet<>(allLines(dir));
-  }
-
-  private static List<String> allLines(Path dir) throws IOException {
-    List<String> lines = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return lines;
-    }
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
-        lines.addAll(Files.readAllLines(file, StandardCharsets.UTF_8));
-      }
-    }
-    return lines;
-  }
-
-  private static String missingAndExtra(Set<String> expected, Set<String> actual) {
-    Set<String> missing = new TreeSet<>(expected);
-    missing.removeAll(actual);
-    Set<String> extra = new TreeSet<>(actual);
-    extra.removeAll(expected);
-    return "missing " + missing.size() + " " + head(missing) + ", wrong " + extra.size() + " " + head(extra);
-  }
-
-  private static String head(Set<String> lines) {
-    return lines.stream().limit(5).toList().toString();
+    return harness.child(
+        dir,
+        crashPoint,
+        List.of(
+            "--runner=MicroBatchRunner",
+            "--parallelism=2",
+            "--batchInterval=50ms",
+            "--maxRecordsPerBatch=100",
+            "--records=" + RECORDS,
+            "--ratePerSecond=" + RATE_PER_READER,
+            "--checkpointDir=" + dir.resolve("checkpoint"),
+            "--outputDir=" + dir.resolve("out"),
+            "--replayUncommittedEpoch=" + replay,
+            "--stateBackend=" + stateBackend));
   }
 }

@@ -10,7 +10,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import io.beamline.runners.microbatch.testing.SequenceSource;
+import io.beamline.sdk.testing.SequenceSource;
 import io.beamline.sdk.CheckpointException;
 import io.beamline.sdk.EpochProgress;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch.testing;
 
+import io.beamline.sdk.testing.SequenceSource;
 import io.beamline.runners.microbatch.MicroBatchPipelineOptions;
 import io.beamline.runners.microbatch.MicroBatchPipelineResult;
 import java.util.Random;

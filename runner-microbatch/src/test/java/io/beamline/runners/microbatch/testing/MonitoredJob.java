@@ -1,5 +1,6 @@
 package io.beamline.runners.microbatch.testing;
 
+import io.beamline.sdk.testing.SequenceSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.beamline.runners.microbatch.MicroBatchPipelineOptions;

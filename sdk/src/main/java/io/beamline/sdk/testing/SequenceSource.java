@@ -1,4 +1,4 @@
-package io.beamline.runners.microbatch.testing;
+package io.beamline.sdk.testing;
 
 import java.io.IOException;
 import java.io.Serializable;

@@ -1,6 +1,6 @@
-package io.beamline.runners.microbatch.testing;
+package io.beamline.sdk.testing;
 
-import io.beamline.runners.microbatch.MicroBatchPipelineOptions;
+import io.beamline.sdk.BeamlinePipelineOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +50,7 @@ public final class CrashTestPipeline {
   public static final int KEYS = 1000;
 
   /** The job's own options. */
-  public interface Options extends MicroBatchPipelineOptions {
+  public interface Options extends BeamlinePipelineOptions {
     @Description("Directory for output files")
     String getOutputDir();
 
