@@ -1,14 +1,9 @@
 package io.beamline.runners.microbatch;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.beamline.sdk.internal.checkpoint.TemporaryCheckpointParent;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
-import com.google.common.io.MoreFiles;
-import com.google.common.io.RecursiveDeleteOption;
 
 /**
  * {@link MicroBatchRunner} for {@code TestPipeline} ({@code --runner=TestMicroBatchRunner}): {@link
@@ -47,29 +42,12 @@ public final class TestMicroBatchRunner extends PipelineRunner<MicroBatchPipelin
     }
     Integer uiPort = options.getUiPort();
     options.setUiPort(0);
-    Path temporary = null;
-    if (options.getCheckpointDir() == null && options.getDefaultCheckpointParent() == null) {
-      try {
-        temporary = Files.createTempDirectory("beamline-test-checkpoints-");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      options.setDefaultCheckpointParent(temporary.toString());
-    }
-    try {
+    try (TemporaryCheckpointParent checkpoints = TemporaryCheckpointParent.install(options)) {
       MicroBatchPipelineResult result = delegate.run(pipeline);
       result.waitUntilFinish();
       return result;
     } finally {
       options.setUiPort(uiPort);
-      if (temporary != null) {
-        options.setDefaultCheckpointParent(null);
-        try {
-          MoreFiles.deleteRecursively(temporary, RecursiveDeleteOption.ALLOW_INSECURE);
-        } catch (IOException e) {
-          // a temporary directory left behind is harmless
-        }
-      }
     }
   }
 }

@@ -23,6 +23,14 @@ import org.apache.beam.sdk.options.Description;
  *       unit {@code ms}, {@code s} or {@code m}); default {@code 1s}. Reports go to {@code
  *       --progressFile} (JSON lines) when it is given, and to {@link
  *       RealtimePipelineResult#recentProgress()}.
+ *   <li>{@code --checkpointInterval}: the least time from one checkpoint barrier to the next (a
+ *       number with unit {@code ms}, {@code s} or {@code m}); default {@code 100ms}, so that
+ *       exactly-once output becomes visible about a tenth of a second after it is written (Kafka
+ *       Streams' default {@code commit.interval.ms} with exactly-once); {@code 0} turns
+ *       checkpoints off. A run checkpoints where MicroBatchRunner would: into {@code
+ *       --checkpointDir}, by default {@code ./beamline-checkpoints/<job>} when it reads an
+ *       unbounded source, in MicroBatchRunner's directory format, so either runner resumes the
+ *       other's checkpoint (docs/checkpoints.md).
  * </ul>
  *
  * <p>Unlike Flink, a task also ends its bundle as soon as it finds no input waiting, so at low rates
@@ -53,6 +61,14 @@ public interface RealtimePipelineOptions extends BeamlinePipelineOptions {
   String getProgressInterval();
 
   void setProgressInterval(String value);
+
+  @Description(
+      "Least time from one checkpoint barrier to the next, e.g. 100ms, 1s (units ms, s, m); 0 turns"
+          + " checkpoints off. Default 100ms.")
+  @Default.String("100ms")
+  String getCheckpointInterval();
+
+  void setCheckpointInterval(String value);
 
   @Description("Items each queue between two tasks holds before its producer waits. Default 1024.")
   @Default.Integer(1024)

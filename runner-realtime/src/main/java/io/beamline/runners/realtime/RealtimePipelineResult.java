@@ -51,6 +51,11 @@ public final class RealtimePipelineResult implements PipelineResult {
         new Thread(this::runToCompletion, "beamline-rt-driver-" + RUN_IDS.incrementAndGet());
   }
 
+  /** See {@link RealtimeEngine#checkpointInto}. */
+  void checkpointInto(io.beamline.sdk.internal.checkpoint.CheckpointSettings settings, long intervalMillis) {
+    engine.checkpointInto(settings, intervalMillis);
+  }
+
   void start() {
     driver.start();
   }

@@ -31,8 +31,11 @@ import org.slf4j.LoggerFactory;
  * UnsupportedTransformException} if a transform cannot be executed (nothing runs then); the
  * pipeline itself runs on background threads, see {@link RealtimePipelineResult}.
  *
- * <p>Guarantees: at-least-once until barrier checkpoints land (issue 11). A sink that commits per
- * epoch (the Kafka sink in its default exactly-once mode) is refused at {@link #run}.
+ * <p>Guarantees: a streaming run that reads an unbounded source takes a barrier checkpoint every
+ * {@code --checkpointInterval} (default 100 ms) into MicroBatchRunner's checkpoint directory and
+ * resumes from it after a restart, on either runner: state is exactly-once, output at-least-once. A
+ * sink that commits per epoch (the Kafka sink in its default exactly-once mode) is refused at
+ * {@link #run} until it commits at barriers (issue 11).
  */
 public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
   private static final Logger LOG = LoggerFactory.getLogger(RealtimeRunner.class);
@@ -48,9 +51,9 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    *
    * @throws IllegalArgumentException if the options are invalid ({@code --parallelism} of 0 or
    *     below -1, {@code --maxBundleElements} or {@code --maxBundleTimeMillis} below 1, {@code
-   *     --channelCapacity} below 2, a {@code --progressInterval} without unit, an unknown {@code
-   *     --stateBackend}) or ask for something this
-   *     runner does not do yet ({@code --checkpointDir}, a {@code --metricsSink})
+   *     --channelCapacity} below 2, a {@code --progressInterval} or {@code --checkpointInterval}
+   *     without unit, an unknown {@code --stateBackend}) or ask for something this runner does not
+   *     do yet (a {@code --metricsSink})
    */
   public static RealtimeRunner fromOptions(PipelineOptions options) {
     RealtimePipelineOptions rtOptions =
@@ -69,11 +72,14 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
         "--channelCapacity must be at least 2, got %s",
         rtOptions.getChannelCapacity());
     CheckpointSettings.stateBackendOf(rtOptions);
+    CheckpointSettings.validate(rtOptions);
     progressIntervalMillis(rtOptions.getProgressInterval());
     Preconditions.checkArgument(
-        rtOptions.getCheckpointDir() == null,
-        "--checkpointDir is not supported by RealtimeRunner yet: it does not checkpoint (its barrier"
-            + " checkpoints are issue 11); drop the option, or use --runner=MicroBatchRunner");
+        checkpointIntervalMillis(rtOptions.getCheckpointInterval()) > 0
+            || rtOptions.getCheckpointDir() == null,
+        "--checkpointDir=%s was given with --checkpointInterval=0, which turns checkpoints off;"
+            + " drop one of them",
+        rtOptions.getCheckpointDir());
     Class<?> metricsSink = options.as(MetricsOptions.class).getMetricsSink();
     Preconditions.checkArgument(
         metricsSink == null || metricsSink == NoOpMetricsSink.class,
@@ -90,11 +96,30 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    * @throws IllegalArgumentException if it is not one
    */
   static long progressIntervalMillis(String interval) {
+    return durationMillis("--progressInterval", interval, false);
+  }
+
+  /**
+   * Parses {@code --checkpointInterval}: {@code 0} (no checkpoints) or a positive number with unit
+   * {@code ms}, {@code s} or {@code m}.
+   *
+   * @throws IllegalArgumentException if it is neither
+   */
+  static long checkpointIntervalMillis(String interval) {
+    return "0".equals(String.valueOf(interval).trim())
+        ? 0
+        : durationMillis("--checkpointInterval", interval, true);
+  }
+
+  private static long durationMillis(String option, String interval, boolean zeroAllowed) {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("(\\d+)(ms|s|m)").matcher(String.valueOf(interval).trim());
     if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
       throw new IllegalArgumentException(
-          "--progressInterval must be a positive number with unit ms, s or m (e.g. 500ms, 1s), got "
+          option
+              + " must be a positive number with unit ms, s or m (e.g. 500ms, 1s)"
+              + (zeroAllowed ? ", or 0 for none" : "")
+              + ", got "
               + interval);
     }
     long value = Long.parseLong(m.group(1));
@@ -111,6 +136,8 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    * @throws UnsupportedTransformException if the pipeline uses a transform or feature this runner
    *     does not execute (a sink that commits per epoch, until issue 11); the message names the
    *     transform
+   * @throws IllegalArgumentException if the run would checkpoint RocksDB state (not supported yet)
+   *     or a TestStream
    */
   @Override
   public RealtimePipelineResult run(Pipeline pipeline) {
@@ -129,6 +156,13 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
     }
     LOG.debug("Executable plan:\n{}", plan.describe());
     RealtimePipelineResult result = new RealtimePipelineResult(plan, options);
+    long interval = checkpointIntervalMillis(options.getCheckpointInterval());
+    if (interval > 0 && !plan.bounded()) {
+      CheckpointSettings checkpoint = CheckpointSettings.of(options, plan);
+      if (checkpoint.checkpointDir() != null) {
+        result.checkpointInto(checkpoint, interval);
+      }
+    }
     result.start();
     return result;
   }

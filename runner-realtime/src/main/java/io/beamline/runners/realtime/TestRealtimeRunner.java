@@ -1,5 +1,6 @@
 package io.beamline.runners.realtime;
 
+import io.beamline.sdk.internal.checkpoint.TemporaryCheckpointParent;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -10,7 +11,9 @@ import org.apache.beam.sdk.options.PipelineOptions;
  * failed {@code PAssert} reaches the test as an exception whose cause is the {@link
  * AssertionError}. Unless {@code --enforceModel=false}, it checks that the pipeline keeps Beam's
  * model (encodable elements, no mutation after output or of ParDo inputs), as DirectRunner does. A
- * TestStream drives a synthetic processing-time clock, so tests need no sleeps.
+ * TestStream drives a synthetic processing-time clock, so tests need no sleeps. A run that would be
+ * checkpointed by default and names no directory checkpoints in a temporary one ({@link
+ * TemporaryCheckpointParent}).
  */
 public final class TestRealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
   private final RealtimeRunner delegate;
@@ -36,8 +39,10 @@ public final class TestRealtimeRunner extends PipelineRunner<RealtimePipelineRes
     if (options.getEnforceModel() == null) {
       options.setEnforceModel(true); // as Beam's DirectRunner in tests
     }
-    RealtimePipelineResult result = delegate.run(pipeline);
-    result.waitUntilFinish();
-    return result;
+    try (TemporaryCheckpointParent checkpoints = TemporaryCheckpointParent.install(options)) {
+      RealtimePipelineResult result = delegate.run(pipeline);
+      result.waitUntilFinish();
+      return result;
+    }
   }
 }

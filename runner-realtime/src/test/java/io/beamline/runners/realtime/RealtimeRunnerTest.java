@@ -106,11 +106,21 @@ public class RealtimeRunnerTest {
             IllegalArgumentException.class,
             () -> pipeline("--runner=RealtimeRunner", "--progressInterval=5").run());
     assertThat(interval.getMessage(), containsString("--progressInterval must be"));
-    IllegalArgumentException checkpoint =
+    IllegalArgumentException checkpointInterval =
         assertThrows(
             IllegalArgumentException.class,
-            () -> pipeline("--runner=RealtimeRunner", "--checkpointDir=/tmp/x").run());
-    assertThat(checkpoint.getMessage(), containsString("issue 11"));
+            () -> pipeline("--runner=RealtimeRunner", "--checkpointInterval=100").run());
+    assertThat(
+        checkpointInterval.getMessage(),
+        containsString("--checkpointInterval must be a positive number with unit ms, s or m"));
+    IllegalArgumentException offButDir =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                pipeline(
+                        "--runner=RealtimeRunner", "--checkpointInterval=0", "--checkpointDir=/tmp/x")
+                    .run());
+    assertThat(offButDir.getMessage(), containsString("drop one of them"));
   }
 
   @Test

@@ -8,6 +8,11 @@ import io.beamline.sdk.EpochPhase;
  * name the system property {@code beamline.crashPoint=<key>:<epoch>} uses.
  */
 public enum CrashPoint {
+  /**
+   * RealtimeRunner: barrier N injected into every source task, nothing of checkpoint N written yet
+   * (records of epoch N+1 flowing behind it).
+   */
+  BARRIER_INJECTED(EpochPhase.OFFSET_LOG),
   /** Half of {@code offsets/N} written to its temporary file. */
   MID_OFFSETS(EpochPhase.OFFSET_LOG),
   /** {@code offsets/N} durable, nothing of epoch N processed. */

@@ -8,6 +8,8 @@ import io.beamline.sdk.internal.plan.SourceSpec;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.internal.state.StateSnapshots.PartitionImage;
+import io.beamline.sdk.testing.CrashPoint;
+import io.beamline.sdk.testing.CrashPoints;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +65,9 @@ final class CheckpointCoordinator implements Runnable {
    *     {@code UnboundedSplitLog} entry in split order, a bounded read's or Impulse's {@code
    *     {"kind":"once","readInEpoch"}}
    * @param sourceRecords per source stage (by id), the records its tasks emitted before the barrier
+   * @param watermarks per stage, the minimum of its tasks' output watermarks at the barrier
    * @param alignmentNanos from injection until every task acked
+   * @param last every task had ended: the run is over and takes no further checkpoint
    */
   record Checkpoint(
       long epoch,
@@ -72,7 +77,9 @@ final class CheckpointCoordinator implements Runnable {
       long dirtyKeys,
       ObjectNode sources,
       Map<Integer, Long> sourceRecords,
-      long alignmentNanos) {}
+      Map<Stage, Instant> watermarks,
+      long alignmentNanos,
+      boolean last) {}
 
   /**
    * A task's ack of barrier {@code epoch}.
@@ -136,8 +143,9 @@ final class CheckpointCoordinator implements Runnable {
   private final Topology topology;
   private final long intervalNanos;
   private final Listener listener;
-  /** Guarded by this: tasks that ended, by stage and partition. */
+  /** Guarded by this: tasks that ended, by stage and partition, and how many. */
   private final Map<Stage, FinalState[]> ended = new HashMap<>();
+  private int endedTasks;
   /** Guarded by this: the checkpoint in flight (0: none), its images and acks so far. */
   private long pending;
   private boolean pendingDelta;
@@ -185,6 +193,7 @@ final class CheckpointCoordinator implements Runnable {
         if (!awaitNanos(nextNanos)) {
           return;
         }
+        boolean last = allEnded();
         nextNanos = System.nanoTime() + intervalNanos;
         boolean delta = listener.nextIsDelta(epoch);
         long injected = System.nanoTime();
@@ -193,7 +202,8 @@ final class CheckpointCoordinator implements Runnable {
         for (Inbox source : sources) {
           source.control(barrier);
         }
-        Checkpoint checkpoint = awaitAcks(epoch, injected);
+        CrashPoints.reached(CrashPoint.BARRIER_INJECTED, epoch);
+        Checkpoint checkpoint = awaitAcks(epoch, injected, last);
         if (checkpoint == null) {
           return;
         }
@@ -203,6 +213,9 @@ final class CheckpointCoordinator implements Runnable {
           source.control(committed);
         }
         LOG.debug("Checkpoint {} complete", epoch);
+        if (last) {
+          return;
+        }
         epoch++;
       }
     } catch (InterruptedException e) {
@@ -212,15 +225,24 @@ final class CheckpointCoordinator implements Runnable {
     }
   }
 
-  /** Waits until {@code deadline} ({@link System#nanoTime}); false if the run stopped meanwhile. */
+  /**
+   * Waits until {@code deadline} ({@link System#nanoTime}), or until every task has ended (the last
+   * checkpoint is due at once); false if the run stopped meanwhile.
+   */
   private synchronized boolean awaitNanos(long deadline) throws InterruptedException {
-    for (long left = deadline - System.nanoTime(); left > 0; left = deadline - System.nanoTime()) {
+    for (long left = deadline - System.nanoTime();
+        left > 0 && !allEnded();
+        left = deadline - System.nanoTime()) {
       if (run.isStopped()) {
         return false;
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }
     return !run.isStopped();
+  }
+
+  private synchronized boolean allEnded() {
+    return endedTasks == plan.stages().size() * parallelism;
   }
 
   /**
@@ -260,7 +282,7 @@ final class CheckpointCoordinator implements Runnable {
     return sources;
   }
 
-  private synchronized @Nullable Checkpoint awaitAcks(long epoch, long injectedNanos)
+  private synchronized @Nullable Checkpoint awaitAcks(long epoch, long injectedNanos, boolean last)
       throws Exception {
     int tasks = plan.stages().size() * parallelism;
     while (acked < tasks) {
@@ -273,11 +295,15 @@ final class CheckpointCoordinator implements Runnable {
     byte[] heap = snapshots.assemble(images);
     long keys = 0;
     long dirtyKeys = 0;
-    for (PartitionImage[] parts : images.values()) {
-      for (PartitionImage part : parts) {
+    Map<Stage, Instant> watermarks = new HashMap<>();
+    for (Map.Entry<Stage, PartitionImage[]> e : images.entrySet()) {
+      long watermark = Long.MAX_VALUE;
+      for (PartitionImage part : e.getValue()) {
         keys += part.keys();
         dirtyKeys += part.dirtyKeys();
+        watermark = Math.min(watermark, part.outputWatermark());
       }
+      watermarks.put(e.getKey(), new Instant(watermark));
     }
     return new Checkpoint(
         epoch,
@@ -287,7 +313,9 @@ final class CheckpointCoordinator implements Runnable {
         dirtyKeys,
         sources(epoch),
         new LinkedHashMap<>(sourceRecords),
-        System.nanoTime() - injectedNanos);
+        watermarks,
+        System.nanoTime() - injectedNanos,
+        last);
   }
 
   /** What {@code offsets/N} logs per source stage (see {@link Checkpoint#sources}). */
@@ -347,6 +375,7 @@ final class CheckpointCoordinator implements Runnable {
    */
   synchronized void finished(Stage stage, int partition, FinalState last) throws Exception {
     ended.computeIfAbsent(stage, s -> new FinalState[parallelism])[partition] = last;
+    endedTasks++;
     boolean acks = pending != 0 && images.get(stage)[partition] == null;
     readInEpoch.putIfAbsent(stage, acks ? pending : Math.max(firstEpoch, lastBegun + 1));
     if (acks) {

@@ -2,7 +2,10 @@ package io.beamline.runners.realtime.internal;
 
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
+import io.beamline.sdk.internal.checkpoint.CheckpointLog;
 import io.beamline.sdk.internal.checkpoint.CheckpointSettings;
+import io.beamline.sdk.internal.checkpoint.EpochCommitter;
+import io.beamline.sdk.internal.checkpoint.Recovery;
 import io.beamline.sdk.internal.metrics.RunMetrics;
 import io.beamline.sdk.internal.operators.SourceProgress;
 import io.beamline.sdk.internal.operators.Sources;
@@ -30,6 +33,7 @@ import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.values.WindowedValue;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +62,13 @@ public final class RealtimeEngine {
   private volatile @Nullable ProgressReporter progress;
   /** Set by {@link #enableCheckpoints}: how the run checkpoints, or null for not at all. */
   private @Nullable Checkpointing checkpointing;
+  /** Set by {@link #checkpointInto}: where the run checkpoints and resumes, or null. */
+  private @Nullable CheckpointSettings checkpointSettings;
+  private long checkpointIntervalMillis;
   private @Nullable CheckpointCoordinator coordinator;
+  /** Per keyed stage its tasks' stores; per stage reading side inputs its held-back elements. */
+  private final Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
+  private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
 
   /** How a run checkpoints (see {@link CheckpointCoordinator}). */
   record Checkpointing(
@@ -110,6 +120,24 @@ public final class RealtimeEngine {
     this.checkpointing = new Checkpointing(intervalMillis, firstEpoch, listener);
   }
 
+  /**
+   * Makes the run checkpoint into {@code settings.checkpointDir()} (MicroBatchRunner's format) every
+   * {@code intervalMillis} at least, resuming from the last checkpoint there (before {@link
+   * #execute}).
+   *
+   * @throws IllegalArgumentException if the state backend is RocksDB (its state at a barrier needs
+   *     a per-task overlay that does not exist yet)
+   */
+  public void checkpointInto(CheckpointSettings settings, long intervalMillis) {
+    if (settings.stateBackend() == StateBackend.ROCKSDB) {
+      throw new IllegalArgumentException(
+          "RealtimeRunner does not checkpoint RocksDB state yet: use --stateBackend=heap, or"
+              + " --checkpointInterval=0 to run without checkpoints, or --runner=MicroBatchRunner");
+    }
+    this.checkpointSettings = settings;
+    this.checkpointIntervalMillis = intervalMillis;
+  }
+
   /** Stops the run: every task ends as soon as it can (cancel). */
   public void stop() {
     run.stop();
@@ -133,7 +161,11 @@ public final class RealtimeEngine {
         backend == StateBackend.ROCKSDB && !plan.bounded() ? RocksDbDirs.create() : null;
     RocksDbStore rocksDb = rocksDbDir == null ? null : RocksDbStore.open(rocksDbDir);
     try {
-      Topology topology = build(rocksDb);
+      CheckpointLog log =
+          checkpointSettings == null
+              ? null
+              : CheckpointLog.open(checkpointSettings.checkpointDir(), plan.fingerprintLines());
+      build(rocksDb, log);
       synchronized (threads) {
         threads.forEach(Thread::start);
       }
@@ -148,6 +180,9 @@ public final class RealtimeEngine {
       }
       try {
         awaitTasks();
+        if (checkpoints != null && run.failure() == null && !run.isStopped()) {
+          checkpoints.join(); // every task ended: the coordinator takes the last checkpoint
+        }
       } finally {
         progress.stop();
         if (checkpoints != null) {
@@ -186,21 +221,47 @@ public final class RealtimeEngine {
     }
   }
 
-  /** Wires the channels and creates every task (operators created, not yet opened). */
-  private Topology build(@Nullable RocksDbStore rocksDb) throws Exception {
+  /**
+   * Wires the channels, restores the last checkpoint if the run has one, and creates every task
+   * (operators created, not yet opened).
+   *
+   * @param log the run's checkpoint directory, or null to run without checkpoints
+   * @throws io.beamline.sdk.CheckpointException if the checkpoint cannot be resumed
+   */
+  private void build(@Nullable RocksDbStore rocksDb, @Nullable CheckpointLog log)
+      throws Exception {
     Topology topology = new Topology(plan, parallelism, run);
     SideInputStore sideInputs =
         plan.bounded()
             ? SideInputStore.readyByWatermark()
             : SideInputStore.readyByWatermarkIfBounded();
     StageWatermarks watermarks = new StageWatermarks(plan, parallelism, sideInputs, topology);
-    Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
-    Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
+    Map<Stage, Instant> outputWatermarks = new HashMap<>();
+    StateSnapshots snapshots =
+        new StateSnapshots(
+            plan,
+            keyedState,
+            pushedBack,
+            outputWatermarks,
+            sideInputs,
+            stage -> storesOf(stage, rocksDb),
+            this::pushedBackOf);
+    CheckpointWriter resumed = null;
+    if (log != null) {
+      EpochCommitter committer = new EpochCommitter(log, checkpointSettings, snapshots, null);
+      CheckpointWriter writer = new CheckpointWriter(committer, outputWatermarks, parallelism);
+      Recovery.Start start =
+          Recovery.restore(committer, checkpointSettings, snapshots, writer, plan, parallelism);
+      if (start.replay() != null) {
+        LOG.info(
+            "Epoch {} was logged but not committed: its input is read again from the last"
+                + " checkpoint's positions (no sink here needs it cut the same way)",
+            start.epoch());
+      }
+      resumed = writer.resumes() ? writer : null;
+      enableCheckpoints(checkpointIntervalMillis, start.epoch(), writer);
+    }
     if (checkpointing != null) {
-      StateSnapshots snapshots =
-          new StateSnapshots(
-              plan, keyedState, pushedBack, new HashMap<>(), sideInputs, keyedState::get,
-              pushedBack::get);
       coordinator =
           new CheckpointCoordinator(
               plan,
@@ -233,28 +294,13 @@ public final class RealtimeEngine {
               activity,
               enforceModel,
               SourceProgress.NONE);
-      List<?> splits = stage.source() == null ? null : split(stage.source());
+      List<?> splits =
+          stage.source() == null || resumed != null ? null : split(stage.source());
       boolean keyed = stage.inputExchange() != null && stage.inputExchange().isKeyed();
-      if (keyed) {
-        keyedState.put(stage, new KeyedStateStore[parallelism]);
-      }
-      if (!stage.sideInputs().isEmpty()) {
-        pushedBack.put(stage, new ArrayList<>());
-      }
       for (int p = 0; p < parallelism; p++) {
-        KeyedStateStore store =
-            !keyed
-                ? null
-                : rocksDb == null
-                    ? new KeyedStateStore()
-                    : KeyedStateStore.rocksDb(rocksDb, stage.id(), stage.inputExchange().keyCoder());
-        if (keyed) {
-          keyedState.get(stage)[p] = store;
-        }
-        List<WindowedValue<?>> heldBack = stage.sideInputs().isEmpty() ? null : new ArrayList<>();
-        if (heldBack != null) {
-          pushedBack.get(stage).add(heldBack);
-        }
+        KeyedStateStore store = keyed ? storesOf(stage, rocksDb)[p] : null;
+        List<WindowedValue<?>> heldBack =
+            stage.sideInputs().isEmpty() ? null : pushedBackOf(stage).get(p);
         StageTask task = new StageTask(stage, new TaskContext(shared, stage, p, store, heldBack));
         TaskThread.Parts parts =
             new TaskThread.Parts(
@@ -265,8 +311,7 @@ public final class RealtimeEngine {
                 topology.inbox(stage, p),
                 watermarks,
                 topology.outputs(stage, p),
-                store,
-                heldBack,
+                new TaskState(stage, p, store, heldBack, sideInputs),
                 plan.bounded(),
                 latency,
                 coordinator);
@@ -276,7 +321,12 @@ public final class RealtimeEngine {
           others.remove(parts.inbox());
           thread = new TestStreamTask(parts, read.testStream(), others);
         } else if (stage.source() != null) {
-          thread = new SourceTask(parts, reader(stage.source(), share(splits, p)));
+          thread =
+              new SourceTask(
+                  parts,
+                  resumed == null
+                      ? reader(stage.source(), share(splits, p))
+                      : resumedReader(stage, p, resumed));
         } else {
           thread = new ExchangeTask(parts, topology.inputCodec(stage));
         }
@@ -288,7 +338,46 @@ public final class RealtimeEngine {
     }
     run.inFlight().tasksStarting(tasks.size());
     LOG.debug("Real-time run of {} stages x {} partitions wired", plan.stages().size(), parallelism);
-    return topology;
+  }
+
+  private KeyedStateStore[] storesOf(Stage stage, @Nullable RocksDbStore rocksDb) {
+    return keyedState.computeIfAbsent(
+        stage,
+        s -> {
+          KeyedStateStore[] stores = new KeyedStateStore[parallelism];
+          for (int p = 0; p < parallelism; p++) {
+            stores[p] =
+                rocksDb == null
+                    ? new KeyedStateStore()
+                    : KeyedStateStore.rocksDb(rocksDb, s.id(), s.inputExchange().keyCoder());
+          }
+          return stores;
+        });
+  }
+
+  private List<List<WindowedValue<?>>> pushedBackOf(Stage stage) {
+    return pushedBack.computeIfAbsent(
+        stage,
+        s -> {
+          List<List<WindowedValue<?>>> lists = new ArrayList<>();
+          for (int p = 0; p < parallelism; p++) {
+            lists.add(new ArrayList<>());
+          }
+          return lists;
+        });
+  }
+
+  /**
+   * Task {@code p}'s reader of a resumed run: an unbounded read's logged splits at their end marks;
+   * nothing for a bounded read or Impulse, which every checkpoint has read whole (its tasks ack only
+   * once they ended).
+   */
+  private SourceTask.SourceReader resumedReader(Stage stage, int p, CheckpointWriter resumed)
+      throws Exception {
+    if (stage.source() instanceof SourceSpec.UnboundedRead read) {
+      return UnboundedSplits.resumed(resumed.resumedSplits(stage, p), read.stepName(), options);
+    }
+    return SourceTask.impulse(false);
   }
 
   /** The splits of a source: bounded reads and Impulse as {@link Sources} splits them, unbounded

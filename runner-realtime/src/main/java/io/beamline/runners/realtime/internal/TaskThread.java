@@ -5,7 +5,6 @@ import io.beamline.sdk.internal.exchange.KeyedElement;
 import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
 import io.beamline.sdk.internal.plan.Stage;
-import io.beamline.sdk.internal.state.KeyedStateStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.io.DeferredFlush;
 import java.util.List;
@@ -57,8 +56,7 @@ abstract class TaskThread implements Runnable {
   protected final Inbox inbox;
   private final StageWatermarks watermarks;
   private final List<Channel> outputs;
-  private final @Nullable KeyedStateStore keyedState;
-  private final @Nullable List<WindowedValue<?>> pushedBack;
+  private final TaskState state;
   private final @Nullable CheckpointCoordinator checkpoints;
   private final boolean bounded;
   private final long maxBundleNanos;
@@ -88,9 +86,7 @@ abstract class TaskThread implements Runnable {
    * What a task is made of.
    *
    * @param outputs every channel the task writes into
-   * @param keyedState the partition's keyed state, or null for a stage without keyed state
-   * @param pushedBack the partition's elements held back for side inputs, or null for a stage
-   *     without side inputs
+   * @param state the partition's keyed state, held-back elements and view contents
    * @param bounded true in a bounded run: processing time jumps to +∞ at the end of the input
    * @param latency where a last stage (one feeding no exchange) records end-to-end latencies
    * @param checkpoints the run's checkpoint coordinator, or null for a run without checkpoints
@@ -103,8 +99,7 @@ abstract class TaskThread implements Runnable {
       Inbox inbox,
       StageWatermarks watermarks,
       List<Channel> outputs,
-      @Nullable KeyedStateStore keyedState,
-      @Nullable List<WindowedValue<?>> pushedBack,
+      TaskState state,
       boolean bounded,
       LatencyHistogram latency,
       @Nullable CheckpointCoordinator checkpoints) {}
@@ -117,8 +112,7 @@ abstract class TaskThread implements Runnable {
     this.inbox = parts.inbox();
     this.watermarks = parts.watermarks();
     this.outputs = parts.outputs();
-    this.keyedState = parts.keyedState();
-    this.pushedBack = parts.pushedBack();
+    this.state = parts.state();
     this.checkpoints = parts.checkpoints();
     this.bounded = parts.bounded();
     this.latency = stage.outputExchanges().isEmpty() ? parts.latency() : null;
@@ -141,7 +135,11 @@ abstract class TaskThread implements Runnable {
       drain();
       sinkFlushes.flushAll(); // the commit point: what the sinks sent is acknowledged before END
       if (checkpoints != null) {
-        checkpoints.finished(stage, partition, finalState(endPositions()));
+        checkpoints.finished(
+            stage,
+            partition,
+            state.finalState(
+                stage.source() == null ? -1 : elementsIn, endPositions(), outputWatermark));
       }
       for (Channel output : outputs) {
         output.put(Channel.END);
@@ -176,10 +174,7 @@ abstract class TaskThread implements Runnable {
       Channel.Barrier barrier, long sourceRecords, @Nullable List<ObjectNode> positions)
       throws Exception {
     endBundle();
-    if (keyedState != null) {
-      keyedState.evictIdle();
-    }
-    StateSnapshots.PartitionImage image = image(barrier.delta());
+    StateSnapshots.PartitionImage image = state.atBarrier(barrier.delta(), outputWatermark);
     for (Channel output : outputs) {
       output.put(barrier);
     }
@@ -187,32 +182,6 @@ abstract class TaskThread implements Runnable {
     checkpoints.ack(
         new CheckpointCoordinator.Ack(
             stage, partition, barrier.epoch(), image, sourceRecords, positions));
-  }
-
-  private StateSnapshots.PartitionImage image(boolean delta) throws Exception {
-    return StateSnapshots.image(
-        stage,
-        partition,
-        delta,
-        keyedState,
-        pushedBack,
-        task.context().sideInputStore(),
-        outputWatermark);
-  }
-
-  /**
-   * The state this task ended with, for the checkpoints after its end.
-   *
-   * @param positions a source task's split positions at its end, or null
-   */
-  private CheckpointCoordinator.FinalState finalState(@Nullable List<ObjectNode> positions) {
-    long records = stage.source() == null ? -1 : elementsIn;
-    return new CheckpointCoordinator.FinalState(records, positions) {
-      @Override
-      public StateSnapshots.PartitionImage image(boolean delta) throws Exception {
-        return TaskThread.this.image(delta);
-      }
-    };
   }
 
   /** A source task's split positions at its end (null: none, or not a source task). */
@@ -488,9 +457,9 @@ abstract class TaskThread implements Runnable {
         endBundle();
       }
       Instant timer =
-          keyedState == null || synthetic
+          state.keyed() == null || synthetic
               ? BoundedWindow.TIMESTAMP_MAX_VALUE
-              : keyedState.earliestProcessingTimer();
+              : state.keyed().earliestProcessingTimer();
       if (timer.isBefore(BoundedWindow.TIMESTAMP_MAX_VALUE)) {
         long wait = timer.getMillis() + 1 - run.clock().now().getMillis();
         if (wait > 0) {

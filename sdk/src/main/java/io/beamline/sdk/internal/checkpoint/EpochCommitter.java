@@ -38,7 +38,8 @@ import org.joda.time.Instant;
  * <p>Shared by both runners: MicroBatchRunner writes an epoch as it runs it; RealtimeRunner will
  * write a barrier checkpoint the same way (issue 11), so that one directory serves both.
  *
- * <p>Threading: one thread at a time (MicroBatchRunner's driver thread).
+ * <p>Threading: one thread at a time (MicroBatchRunner's driver thread, RealtimeRunner's checkpoint
+ * coordinator).
  */
 public final class EpochCommitter {
   /**
@@ -114,28 +115,62 @@ public final class EpochCommitter {
   }
 
   private long writeHeap(long epoch) throws Exception {
-    inlineDelta = null;
     long dirtyKeys = snapshots.keys(true);
-    if (lastHeapState != null
+    return deltaFits(dirtyKeys)
+        ? writeDelta(epoch, snapshots.writeDelta(), dirtyKeys)
+        : writeBase(epoch, snapshots.write(), snapshots.keys(false));
+  }
+
+  /**
+   * Whether the next snapshot may be a delta holding {@code dirtyKeys} keys: a base exists, the
+   * chain is not full, and the chain's deltas would not hold more keys than its base. A run whose
+   * tasks snapshot at a barrier (RealtimeRunner) decides before it knows the keys, on an estimate.
+   */
+  public boolean deltaFits(long dirtyKeys) {
+    return lastHeapState != null
         && deltaEpochs.size() + 1 < maxChain
-        && deltaKeys + dirtyKeys <= Math.max(baseKeys, 1)) {
-      byte[] delta = snapshots.writeDelta();
-      if (delta.length <= INLINE_STATE_BYTES) {
-        inlineDelta = delta;
-      } else {
-        log.writeState(epoch, HEAP_DELTA, delta);
-      }
-      deltaEpochs.add(epoch);
-      deltaKeys += dirtyKeys;
-      return delta.length;
+        && deltaKeys + dirtyKeys <= Math.max(baseKeys, 1);
+  }
+
+  /**
+   * Writes the heap state of epoch {@code epoch} already encoded (RealtimeRunner assembles it from
+   * its tasks' images, {@link StateSnapshots#assemble}). Heap state only: RocksDB state at a
+   * barrier needs a per-task overlay that does not exist yet.
+   *
+   * @param delta whether {@code heap} is a delta (it then extends the chain; see {@link
+   *     #deltaFits}), else a base
+   * @param keys keys of all keyed stores; {@code dirtyKeys} of them in a delta
+   * @return bytes of heap state written
+   * @throws IllegalStateException if {@code heap} is a delta and no base was written before it
+   */
+  public long snapshot(long epoch, byte[] heap, boolean delta, long keys, long dirtyKeys)
+      throws Exception {
+    if (delta && lastHeapState == null) {
+      throw new IllegalStateException("Epoch " + epoch + " has a delta but no base before it");
     }
-    // no chain yet, the chain is full, or the deltas would hold more keys than the base
-    byte[] heap = snapshots.write();
+    return delta ? writeDelta(epoch, heap, dirtyKeys) : writeBase(epoch, heap, keys);
+  }
+
+  private long writeDelta(long epoch, byte[] delta, long dirtyKeys) throws Exception {
+    inlineDelta = null;
+    if (delta.length <= INLINE_STATE_BYTES) {
+      inlineDelta = delta;
+    } else {
+      log.writeState(epoch, HEAP_DELTA, delta);
+    }
+    deltaEpochs.add(epoch);
+    deltaKeys += dirtyKeys;
+    return delta.length;
+  }
+
+  /** No chain yet, the chain is full, or the deltas would hold more keys than the base. */
+  private long writeBase(long epoch, byte[] heap, long keys) throws Exception {
+    inlineDelta = null;
     boolean unchanged =
         inlineBase == null && lastHeapStateEpoch >= 0 && Arrays.equals(heap, lastHeapState);
     deltaEpochs.clear();
     deltaKeys = 0;
-    baseKeys = snapshots.keys(false);
+    baseKeys = keys;
     lastHeapState = heap;
     if (unchanged) {
       inlineBase = null; // the base in state/M/heap still holds it

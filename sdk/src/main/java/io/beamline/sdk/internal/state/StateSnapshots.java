@@ -155,18 +155,9 @@ public final class StateSnapshots {
       KeyedStateStore[] stores = keyedState.get(stage);
       out.writeBoolean(stores != null);
       if (stores != null) {
-        ExchangeSpec exchange = stage.inputExchange();
         out.writeInt(stores.length);
         for (KeyedStateStore store : stores) {
-          try {
-            if (delta) {
-              store.snapshotDelta(out, exchange.windowCoder());
-            } else {
-              store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
-            }
-          } catch (RuntimeException e) {
-            throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
-          }
+          writeStore(out, stage, store, delta);
         }
       }
       List<List<WindowedValue<?>>> buffers = pushedBack.get(stage);
@@ -193,7 +184,8 @@ public final class StateSnapshots {
    * @param views per view the stage produces (in {@link Stage#producedViews} order), the elements
    *     this partition wrote, each encoded as {@link SideInputStore#snapshot} encodes them
    * @param outputWatermark the task's output watermark at the barrier, ms
-   * @param keys keys the partition's store holds; {@code dirtyKeys} of them the image wrote
+   * @param keys keys the partition's store holds; {@code dirtyKeys} of them were used since its
+   *     last image (all a delta image holds)
    */
   public record PartitionImage(
       boolean delta,
@@ -228,20 +220,11 @@ public final class StateSnapshots {
     long keys = 0;
     long dirtyKeys = 0;
     if (store != null) {
-      ExchangeSpec exchange = stage.inputExchange();
       keys = store.size();
-      dirtyKeys = delta ? store.dirtyCount() : keys;
+      dirtyKeys = store.dirtyCount();
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
-      try {
-        if (delta) {
-          store.snapshotDelta(out, exchange.windowCoder());
-        } else {
-          store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
-        }
-      } catch (RuntimeException e) {
-        throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
-      }
+      writeStore(out, stage, store, delta);
       out.flush();
       keyed = bytes.toByteArray();
     }
@@ -258,6 +241,21 @@ public final class StateSnapshots {
     }
     return new PartitionImage(
         delta, keyed, held, views, outputWatermark.getMillis(), keys, dirtyKeys);
+  }
+
+  /** One keyed store of {@code stage}, whole or (for a delta) the keys used since its last write. */
+  private static void writeStore(
+      DataOutputStream out, Stage stage, KeyedStateStore store, boolean delta) throws IOException {
+    ExchangeSpec exchange = stage.inputExchange();
+    try {
+      if (delta) {
+        store.snapshotDelta(out, exchange.windowCoder());
+      } else {
+        store.snapshot(out, exchange.keyCoder(), exchange.windowCoder());
+      }
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("Cannot snapshot the keyed state of " + stage, e);
+    }
   }
 
   /**

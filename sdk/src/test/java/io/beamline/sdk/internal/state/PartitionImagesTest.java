@@ -159,8 +159,14 @@ public class PartitionImagesTest {
           });
     }
 
-    /** Every task's image, as each task takes it at the barrier. */
+    /** Every task's image, as each task takes it at the barrier, put together. */
     byte[] assembled(boolean delta) throws Exception {
+      return snapshots.assemble(images(p -> delta));
+    }
+
+    /** Every task's image, partition p's a delta if {@code deltaAt} says so. */
+    Map<Stage, StateSnapshots.PartitionImage[]> images(java.util.function.IntPredicate deltaAt)
+        throws Exception {
       Map<Stage, StateSnapshots.PartitionImage[]> images = new HashMap<>();
       for (Stage stage : plan.stages()) {
         StateSnapshots.PartitionImage[] parts = new StateSnapshots.PartitionImage[PARALLELISM];
@@ -169,7 +175,7 @@ public class PartitionImagesTest {
               StateSnapshots.image(
                   stage,
                   p,
-                  delta,
+                  deltaAt.test(p),
                   keyed.containsKey(stage) ? keyed.get(stage)[p] : null,
                   pushedBack.containsKey(stage) ? pushedBack.get(stage).get(p) : null,
                   sideInputs,
@@ -177,7 +183,7 @@ public class PartitionImagesTest {
         }
         images.put(stage, parts);
       }
-      return snapshots.assemble(images);
+      return images;
     }
   }
 
@@ -227,22 +233,7 @@ public class PartitionImagesTest {
   @Test
   public void imagesOfMixedKindsAreRefused() throws Exception {
     Run run = new Run();
-    Map<Stage, StateSnapshots.PartitionImage[]> images = new HashMap<>();
-    for (Stage stage : plan.stages()) {
-      StateSnapshots.PartitionImage[] parts = new StateSnapshots.PartitionImage[PARALLELISM];
-      for (int p = 0; p < PARALLELISM; p++) {
-        parts[p] =
-            StateSnapshots.image(
-                stage,
-                p,
-                p == 1,
-                run.keyed.containsKey(stage) ? run.keyed.get(stage)[p] : null,
-                null,
-                run.sideInputs,
-                run.taskWatermarks.get(stage)[p]);
-      }
-      images.put(stage, parts);
-    }
+    Map<Stage, StateSnapshots.PartitionImage[]> images = run.images(p -> p == 1);
     assertThrows(IllegalArgumentException.class, () -> run.snapshots.assemble(images));
   }
 }
