@@ -140,8 +140,9 @@ public final class StreamingJob {
     }
     if (realtime(options) && options.getCheckpointDir() != null) {
       throw new IllegalArgumentException(
-          "RealtimeRunner does not checkpoint yet, so the job has no --checkpointDir to resume on"
-              + " it; leave --checkpointDir out (a stopped run starts over)");
+          "The flights job does not resume on RealtimeRunner yet (its Kafka output is at-least-once"
+              + " there): leave --checkpointDir out; each run checkpoints into a directory of its"
+              + " own and a stopped run starts over");
     }
     if (realtime(options) && options.getWarehouse() != null) {
       throw new IllegalArgumentException(
@@ -176,9 +177,10 @@ public final class StreamingJob {
     }
     Path checkpointDir;
     if (realtime) {
-      // no checkpoint to resume: the job's own files (replay state, the embedded broker's log)
-      // live in a directory of this run only
+      // nothing to resume: the job's own files (replay state, the embedded broker's log) and the
+      // runner's barrier checkpoints live in a directory of this run only
       checkpointDir = Files.createTempDirectory("beamline-flights-realtime");
+      options.setCheckpointDir(checkpointDir.resolve("checkpoint").toString());
     } else {
       if (options.getCheckpointDir() == null) {
         options.setCheckpointDir(FlightDelaysStreaming.DEFAULT_CHECKPOINT_DIR);
@@ -304,8 +306,10 @@ public final class StreamingJob {
       }
       if (realtime) {
         out.println(
-            "  checkpoint  none: RealtimeRunner does not checkpoint yet (nor write Iceberg tables,"
-                + " whose commits are per epoch); a stopped run starts over");
+            "  checkpoint  "
+                + options.getCheckpointDir()
+                + " (this run only: the job does not resume on RealtimeRunner yet, nor write"
+                + " Iceberg tables there); a stopped run starts over");
       } else if (resuming) {
         out.println("  checkpoint  " + checkpointDir + ": resuming it");
       } else {

@@ -28,8 +28,8 @@ import java.util.Locale;
  * @param dailyTop the daily-top10 results, likewise
  * @param deadLetters the dead letters since the job started, as JSON
  * @param busiestDay summary of {@code hourly} and {@code dailyTop}
- * @param checkpointDir the job's checkpoint directory; null on RealtimeRunner, which has none yet
- *     (the run is then the whole job, and {@code epochs} is 0)
+ * @param checkpointDir the job's checkpoint directory; null on RealtimeRunner, where the job does
+ *     not resume yet (the run is then the whole job, and {@code epochs} is 0)
  * @param rowsReadThisRun records the pipeline read in this run
  */
 public record StreamingSummary(
@@ -116,8 +116,9 @@ public record StreamingSummary(
     }
     if (checkpointDir == null) {
       lines.add(
-          "No checkpoint: RealtimeRunner does not checkpoint yet; running the job again starts"
-              + " over" + (embeddedBroker ? " on a new embedded broker." : "."));
+          "No checkpoint to resume: on RealtimeRunner the job checkpoints into a directory of this"
+              + " run only; running it again starts over"
+              + (embeddedBroker ? " on a new embedded broker." : "."));
       return String.join(System.lineSeparator(), lines);
     }
     lines.add(
