@@ -39,10 +39,35 @@ public final class DeferredFlush {
     void flush() throws Exception;
   }
 
+  /**
+   * One sink shard's output of the current epoch, committed at the runner's checkpoint barrier in
+   * two phases (RealtimeRunner's barrier checkpoints with an exactly-once sink): {@link #preCommit}
+   * makes it durable and ready (flush, marker), then, once the checkpoint's {@code offsets/N} is
+   * durable, {@link #commit} commits it — before {@code commits/N}, as on MicroBatchRunner, so a
+   * crash in between replays epoch N, whose output the sink then skips by its marker.
+   */
+  public interface EpochCommit {
+    /**
+     * Phase one: everything of the epoch sent is acknowledged and the commit prepared.
+     *
+     * @throws Exception if it cannot be (the run fails; a restart replays the epoch)
+     */
+    void preCommit() throws Exception;
+
+    /**
+     * Phase two: commits the epoch's output.
+     *
+     * @throws Exception if the commit failed or its outcome is unknown (the run fails)
+     */
+    void commit() throws Exception;
+  }
+
   private static final ThreadLocal<DeferredFlush> CURRENT = new ThreadLocal<>();
 
   /** In registration order; a flush registered again (the next bundle's) is kept once. */
   private final Set<Flush> pending = new LinkedHashSet<>();
+  /** Epoch commits waiting for the next barrier, kept once each as {@link #pending}. */
+  private final Set<EpochCommit> commits = new LinkedHashSet<>();
 
   private DeferredFlush() {}
 
@@ -79,6 +104,45 @@ public final class DeferredFlush {
    */
   public void defer(Flush flush) {
     pending.add(flush);
+  }
+
+  /**
+   * For exactly-once sinks of a runner that commits at checkpoint barriers: commits {@code commit}
+   * at the next barrier ({@link #preCommitAll}, then {@link #commitAll}). Registering the same object
+   * again before that barrier commits it once.
+   */
+  public void deferCommit(EpochCommit commit) {
+    commits.add(commit);
+  }
+
+  /** Whether an epoch commit is waiting for the next barrier. */
+  public boolean hasCommits() {
+    return !commits.isEmpty();
+  }
+
+  /**
+   * For runners, at a barrier: phase one of every waiting epoch commit, in registration order.
+   *
+   * @throws Exception the first failure (the others are not run: the run fails and replays)
+   */
+  public void preCommitAll() throws Exception {
+    for (EpochCommit commit : commits) {
+      commit.preCommit();
+    }
+  }
+
+  /**
+   * For runners, at a barrier once the checkpoint's offsets are durable: phase two of every waiting
+   * epoch commit, in registration order; then none is waiting.
+   *
+   * @throws Exception the first failure (the others are not run: the run fails and replays)
+   */
+  public void commitAll() throws Exception {
+    List<EpochCommit> due = new ArrayList<>(commits);
+    commits.clear();
+    for (EpochCommit commit : due) {
+      commit.commit();
+    }
   }
 
   /** Whether a flush is waiting for the next commit point. */

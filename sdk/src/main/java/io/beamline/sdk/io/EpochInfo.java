@@ -19,8 +19,12 @@ import java.util.concurrent.atomic.LongAdder;
  * whose marker it finds, is therefore exactly-once. {@code runId} is stable for the lifetime of
  * the checkpoint directory and different for another directory.
  *
- * <p>Bundles: each stage task of an epoch is one bundle ({@code @StartBundle} … {@code
- * @FinishBundle}), and each stage runs once per epoch.
+ * <p>Bundles: on MicroBatchRunner each stage task of an epoch is one bundle ({@code @StartBundle} …
+ * {@code @FinishBundle}), and each stage runs once per epoch. On RealtimeRunner an epoch is a
+ * checkpoint interval of many bundles: a sink that {@link EpochTransactional#commitsAtBarriers()}
+ * keeps one transaction open across them and commits it at the barrier through {@link
+ * DeferredFlush#deferCommit}; the runner then installs the next epoch on the task's thread ({@link
+ * #install}).
  */
 public final class EpochInfo {
   private static final ThreadLocal<EpochInfo> CURRENT = new ThreadLocal<>();
@@ -48,6 +52,19 @@ public final class EpochInfo {
     this.shards = shards;
     this.replay = replay;
     this.sinkCommitNanos = sinkCommitNanos;
+  }
+
+  /**
+   * Makes {@code info} the calling thread's {@link #current()} until replaced or {@link
+   * #uninstall()}ed; for runners whose task threads live across epochs (RealtimeRunner).
+   */
+  public static void install(EpochInfo info) {
+    CURRENT.set(info);
+  }
+
+  /** The calling thread has no epoch any more; for runners. */
+  public static void uninstall() {
+    CURRENT.remove();
   }
 
   /** The epoch the calling thread's task processes, or empty outside a checkpointed Beamline run. */

@@ -17,4 +17,14 @@ public interface EpochTransactional {
   default boolean commitsPerEpoch() {
     return true;
   }
+
+  /**
+   * Whether this instance, when it commits per epoch, can also commit at RealtimeRunner's checkpoint
+   * barriers: keep its epoch's output open across the epoch's many bundles and commit it through
+   * {@link DeferredFlush#deferCommit} (false by default; RealtimeRunner refuses a sink that commits
+   * per epoch but not at barriers, such as one that relies on one bundle per epoch).
+   */
+  default boolean commitsAtBarriers() {
+    return false;
+  }
 }

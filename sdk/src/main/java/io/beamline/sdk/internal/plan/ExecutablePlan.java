@@ -15,21 +15,25 @@ import java.util.List;
  *     TestStream drives the pipeline
  * @param transactionalSinks steps whose DoFn is {@link io.beamline.sdk.io.EpochTransactional} and
  *     commits per epoch
+ * @param sinksNotCommittingAtBarriers those of them that cannot commit at RealtimeRunner's
+ *     checkpoint barriers ({@link io.beamline.sdk.io.EpochTransactional#commitsAtBarriers()})
  */
 public record ExecutablePlan(
     List<Stage> stages,
     List<ExchangeSpec> exchanges,
     boolean bounded,
-    List<String> transactionalSinks) {
+    List<String> transactionalSinks,
+    List<String> sinksNotCommittingAtBarriers) {
 
   public ExecutablePlan {
     stages = ImmutableList.copyOf(stages);
     exchanges = ImmutableList.copyOf(exchanges);
     transactionalSinks = ImmutableList.copyOf(transactionalSinks);
+    sinksNotCommittingAtBarriers = ImmutableList.copyOf(sinksNotCommittingAtBarriers);
   }
 
   public ExecutablePlan(List<Stage> stages, List<ExchangeSpec> exchanges, boolean bounded) {
-    this(stages, exchanges, bounded, List.of());
+    this(stages, exchanges, bounded, List.of(), List.of());
   }
 
   /**

@@ -67,6 +67,7 @@ public final class PipelineTranslator {
   private final List<Stage> stages = new ArrayList<>();
   private final List<ExchangeSpec> exchanges = new ArrayList<>();
   private final List<String> transactionalSinks = new ArrayList<>();
+  private final List<String> sinksNotCommittingAtBarriers = new ArrayList<>();
   private final Map<PCollectionView<?>, Stage> viewProducers = new HashMap<>();
   /** Output of a GroupByKeyIntoKeyedWorkItems → its input, shuffled by ProcessElements. */
   private final Map<PCollection<?>, PCollection<?>> keyedWorkItemInputs = new HashMap<>();
@@ -124,7 +125,11 @@ public final class PipelineTranslator {
     PipelineTranslator translator = new PipelineTranslator(pipeline, bounded, fusion);
     pipeline.traverseTopologically(translator.new Visitor());
     return new ExecutablePlan(
-        translator.stages, translator.exchanges, bounded, translator.transactionalSinks);
+        translator.stages,
+        translator.exchanges,
+        bounded,
+        translator.transactionalSinks,
+        translator.sinksNotCommittingAtBarriers);
   }
 
   /**
@@ -270,6 +275,9 @@ public final class PipelineTranslator {
     if (fn instanceof io.beamline.sdk.io.EpochTransactional transactional
         && transactional.commitsPerEpoch()) {
       transactionalSinks.add(node.getFullName());
+      if (!transactional.commitsAtBarriers()) {
+        sinksNotCommittingAtBarriers.add(node.getFullName());
+      }
     }
     boolean stateful = signature.usesState() || signature.usesTimers();
     if (stateful) {
