@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Guarantees: a streaming run that reads an unbounded source takes a barrier checkpoint every
  * {@code --checkpointInterval} (default 100 ms) into MicroBatchRunner's checkpoint directory and
- * resumes from it after a restart, on either runner: state is exactly-once, output at-least-once. A
- * sink that commits per epoch (the Kafka sink in its default exactly-once mode) is refused at
- * {@link #run} until it commits at barriers (issue 11).
+ * resumes from it after a restart, on either runner: state is exactly-once; output is exactly-once
+ * through a sink that commits at barriers (the Kafka sink in its default mode: a transaction per
+ * checkpoint and shard), at-least-once through others. A sink that commits per epoch but not at
+ * barriers is refused at {@link #run}.
  */
 public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
   private static final Logger LOG = LoggerFactory.getLogger(RealtimeRunner.class);
@@ -134,8 +135,8 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    * Translates and starts {@code pipeline}.
    *
    * @throws UnsupportedTransformException if the pipeline uses a transform or feature this runner
-   *     does not execute (a sink that commits per epoch, until issue 11); the message names the
-   *     transform
+   *     does not execute (a sink that commits per epoch but not at checkpoint barriers, such as the
+   *     Iceberg sink); the message names the transform
    * @throws IllegalArgumentException if the run would checkpoint RocksDB state (not supported yet)
    *     or a TestStream
    */
@@ -147,21 +148,28 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
         PipelineTranslator.needsEpochs(pipeline, options.as(StreamingOptions.class).isStreaming());
     PipelineOverrides.apply(pipeline, streaming);
     ExecutablePlan plan = PipelineTranslator.translate(pipeline, streaming);
-    if (!plan.transactionalSinks().isEmpty()) {
+    if (!plan.sinksNotCommittingAtBarriers().isEmpty()) {
       throw new UnsupportedTransformException(
-          plan.transactionalSinks().get(0),
-          "this sink commits its output per epoch (exactly-once), and RealtimeRunner has no"
-              + " epochs yet (its barrier checkpoints are issue 11): write with"
-              + " .withAtLeastOnce(), or run on --runner=MicroBatchRunner");
+          plan.sinksNotCommittingAtBarriers().get(0),
+          "this sink commits its output once per epoch and cannot commit at RealtimeRunner's"
+              + " checkpoint barriers (an epoch here spans many bundles): run it on"
+              + " --runner=MicroBatchRunner");
     }
     LOG.debug("Executable plan:\n{}", plan.describe());
     RealtimePipelineResult result = new RealtimePipelineResult(plan, options);
     long interval = checkpointIntervalMillis(options.getCheckpointInterval());
-    if (interval > 0 && !plan.bounded()) {
-      CheckpointSettings checkpoint = CheckpointSettings.of(options, plan);
-      if (checkpoint.checkpointDir() != null) {
-        result.checkpointInto(checkpoint, interval);
-      }
+    CheckpointSettings checkpoint =
+        interval > 0 && !plan.bounded()
+            ? CheckpointSettings.of(options, plan)
+            : CheckpointSettings.none();
+    if (checkpoint.checkpointDir() != null) {
+      result.checkpointInto(checkpoint, interval);
+    } else if (!plan.bounded() && !plan.transactionalSinks().isEmpty()) {
+      LOG.warn(
+          "{} commits per checkpoint, but this run takes none (--checkpointInterval=0, or nothing"
+              + " unbounded to checkpoint): each bundle is one transaction, and a failed run"
+              + " writes again what it wrote",
+          plan.transactionalSinks());
     }
     result.start();
     return result;

@@ -124,12 +124,12 @@ public class RealtimeRunnerTest {
   }
 
   @Test
-  public void rejectsASinkThatCommitsPerEpochAtRun() {
+  public void rejectsASinkThatCommitsPerEpochButNotAtBarriersAtRun() {
     Pipeline p = pipeline("--runner=RealtimeRunner");
     p.apply(Create.of(1L, 2L)).apply(Count.globally()).apply("EpochSink", ParDo.of(new EpochSink()));
     UnsupportedTransformException e = assertThrows(UnsupportedTransformException.class, p::run);
     assertThat(e.getMessage(), containsString("EpochSink"));
-    assertThat(e.getMessage(), containsString("withAtLeastOnce"));
+    assertThat(e.getMessage(), containsString("cannot commit at RealtimeRunner's checkpoint barriers"));
   }
 
   /** A stateful sink: a keyed exchange puts it in a stage of its own. */
@@ -144,7 +144,7 @@ public class RealtimeRunnerTest {
     }
   }
 
-  /** A sink that commits per epoch, as the Kafka sink in exactly-once mode. */
+  /** A sink that commits per epoch and relies on one bundle per epoch, as the Iceberg sink. */
   private static final class EpochSink extends DoFn<Long, Void> implements EpochTransactional {
     @ProcessElement
     public void process() {}

@@ -1,18 +1,15 @@
 package io.beamline.runners.realtime.internal;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
-import io.beamline.sdk.internal.plan.SourceSpec;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.internal.state.StateSnapshots.PartitionImage;
+import io.beamline.sdk.io.EpochInfo;
 import io.beamline.sdk.testing.CrashPoint;
 import io.beamline.sdk.testing.CrashPoints;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +42,15 @@ final class CheckpointCoordinator implements Runnable {
   interface Listener {
     /** Whether checkpoint {@code epoch}, about to be injected, is a delta; the run's first is not. */
     boolean nextIsDelta(long epoch);
+
+    /**
+     * Every source task took barrier {@code epoch}: {@code sources} (see {@link
+     * Checkpoint#sources}) is what the epoch read. Returns once that is durable ({@code
+     * offsets/N}); sinks that commit at barriers commit N only after it.
+     *
+     * @throws Exception to fail the run
+     */
+    default void offsetsLogged(long epoch, ObjectNode sources) throws Exception {}
 
     /**
      * Checkpoint {@code checkpoint.epoch()} is complete: every task has its state in it.
@@ -81,59 +87,24 @@ final class CheckpointCoordinator implements Runnable {
       long alignmentNanos,
       boolean last) {}
 
+  /** A task's ack of barrier {@code epoch}: its state is in {@code image}. */
+  record Ack(Stage stage, int partition, long epoch, PartitionImage image) {}
+
   /**
-   * A task's ack of barrier {@code epoch}.
+   * A source task took barrier {@code epoch}, before it sends the barrier on.
    *
-   * @param sourceRecords records a source task emitted so far, -1 for a task of no source
-   * @param positions a task of an unbounded read: its splits' entries, else null
+   * @param records records it emitted so far
+   * @param positions a task of an unbounded read: its splits' entries; null for a bounded read
    */
-  record Ack(
-      Stage stage,
-      int partition,
-      long epoch,
-      PartitionImage image,
-      long sourceRecords,
-      @Nullable List<ObjectNode> positions) {}
+  record SourceAck(
+      Stage stage, int partition, long epoch, long records, @Nullable List<ObjectNode> positions) {}
 
   /** Checkpoint {@code epoch} is committed: sent to source tasks to finalize their marks. */
   record Committed(long epoch) implements Inbox.Control {}
 
-  /**
-   * A task whose input ended: gives its image on request, from state that no longer changes, and
-   * the positions its splits ended at (the first checkpoint after its end logs what it read since
-   * the last; later ones log that nothing was read).
-   */
-  abstract static class FinalState {
-    private final long sourceRecords;
-    private @Nullable List<ObjectNode> positions;
-
-    /**
-     * @param sourceRecords records the task emitted as a source task in all; -1 for a task of no
-     *     source
-     * @param positions its splits' entries at its end, or null
-     */
-    FinalState(long sourceRecords, @Nullable List<ObjectNode> positions) {
-      this.sourceRecords = sourceRecords;
-      this.positions = positions;
-    }
-
-    abstract PartitionImage image(boolean delta) throws Exception;
-
-    /** The splits' entries for the next checkpoint; from then on, entries of nothing read. */
-    @Nullable List<ObjectNode> takePositions() {
-      List<ObjectNode> now = positions;
-      if (now != null) {
-        List<ObjectNode> settled = new ArrayList<>();
-        for (ObjectNode entry : now) {
-          ObjectNode next = entry.deepCopy();
-          next.set("start", entry.get("end"));
-          next.put("records", 0);
-          settled.add(next);
-        }
-        positions = settled;
-      }
-      return now;
-    }
+  /** A task whose input ended: gives its image on request, from state that no longer changes. */
+  interface FinalState {
+    PartitionImage image(boolean delta) throws Exception;
   }
 
   private final ExecutablePlan plan;
@@ -152,18 +123,24 @@ final class CheckpointCoordinator implements Runnable {
   /** The last checkpoint begun (guarded by this). */
   private long lastBegun;
   private final Map<Stage, PartitionImage[]> images = new HashMap<>();
-  private final Map<Integer, Long> sourceRecords = new LinkedHashMap<>();
-  /** Per unbounded source stage, its splits' entries by task (guarded by this). */
-  private final Map<Stage, List<ObjectNode>[]> positions = new HashMap<>();
-  /** Per stage of a bounded read or Impulse: the epoch of the first checkpoint after it ended. */
-  private final Map<Stage, Long> readInEpoch = new HashMap<>();
+  /** What the source tasks read in the checkpoint in flight (guarded by this). */
+  private final CheckpointSources sources;
+  /** The last epoch whose offsets are durable (guarded by this). */
+  private long offsetsLogged = -1;
   private int acked;
   private final long firstEpoch;
+  /** The run's id (the checkpoint's), and the epoch replayed from {@code offsets/N}, or -1. */
+  private final String runId;
+  private final long replayEpoch;
+  private final java.util.concurrent.atomic.LongAdder sinkCommitNanos =
+      new java.util.concurrent.atomic.LongAdder();
 
   /**
    * @param snapshots assembles images into the run's snapshot layout
    * @param intervalMillis the least time from one barrier to the next, ms
-   * @param firstEpoch the epoch of the first barrier (1 on a fresh run)
+   * @param firstEpoch the epoch of the first barrier (0 on a fresh run)
+   * @param runId the run's id, as exactly-once sinks see it ({@link EpochInfo#runId()})
+   * @param replayEpoch {@code firstEpoch} if it replays logged offsets, else -1
    */
   CheckpointCoordinator(
       ExecutablePlan plan,
@@ -173,6 +150,8 @@ final class CheckpointCoordinator implements Runnable {
       Topology topology,
       long intervalMillis,
       long firstEpoch,
+      String runId,
+      long replayEpoch,
       Listener listener) {
     this.plan = plan;
     this.parallelism = parallelism;
@@ -182,12 +161,26 @@ final class CheckpointCoordinator implements Runnable {
     this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
     this.listener = listener;
     this.firstEpoch = firstEpoch;
+    this.runId = runId;
+    this.replayEpoch = replayEpoch;
+    this.sources = new CheckpointSources(plan, parallelism);
+  }
+
+  long firstEpoch() {
+    return firstEpoch;
+  }
+
+  /** What an exactly-once sink of task {@code partition} sees in {@code epoch}. */
+  EpochInfo epochInfo(long epoch, int partition) {
+    return new EpochInfo(
+        runId, epoch, partition, parallelism, epoch == replayEpoch, sinkCommitNanos);
   }
 
   @Override
   public void run() {
     long epoch = firstEpoch;
-    long nextNanos = System.nanoTime() + intervalNanos;
+    // an epoch read again is cut where it was: its barrier goes in at once, sources take it at the end
+    long nextNanos = System.nanoTime() + (replayEpoch == firstEpoch ? 0 : intervalNanos);
     try {
       while (!run.isStopped()) {
         if (!awaitNanos(nextNanos)) {
@@ -203,7 +196,13 @@ final class CheckpointCoordinator implements Runnable {
           source.control(barrier);
         }
         CrashPoints.reached(CrashPoint.BARRIER_INJECTED, epoch);
-        Checkpoint checkpoint = awaitAcks(epoch, injected, last);
+        ObjectNode offsets = awaitSourceAcks(epoch);
+        if (offsets == null) {
+          return;
+        }
+        listener.offsetsLogged(epoch, offsets);
+        offsetsLogged(epoch);
+        Checkpoint checkpoint = awaitAcks(epoch, injected, offsets, last);
         if (checkpoint == null) {
           return;
         }
@@ -254,9 +253,8 @@ final class CheckpointCoordinator implements Runnable {
     lastBegun = epoch;
     pendingDelta = delta;
     images.clear();
-    sourceRecords.clear();
-    positions.clear();
     acked = 0;
+    sources.begin();
     for (Stage stage : plan.stages()) {
       images.put(stage, new PartitionImage[parallelism]);
     }
@@ -264,26 +262,57 @@ final class CheckpointCoordinator implements Runnable {
       for (int p = 0; p < parallelism; p++) {
         FinalState last = e.getValue()[p];
         if (last != null) {
-          record(e.getKey(), p, last.image(delta), last.sourceRecords, last.takePositions());
+          recordImage(e.getKey(), p, last.image(delta));
         }
       }
     }
-    List<Inbox> sources = new ArrayList<>();
+    List<Inbox> inject = new ArrayList<>();
     for (Stage stage : plan.stages()) {
       if (stage.source() == null) {
         continue;
       }
       for (int p = 0; p < parallelism; p++) {
-        if (images.get(stage)[p] == null) {
-          sources.add(topology.inbox(stage, p));
+        if (!sources.acked(stage, p)) {
+          inject.add(topology.inbox(stage, p));
         }
       }
     }
-    return sources;
+    return inject;
   }
 
-  private synchronized @Nullable Checkpoint awaitAcks(long epoch, long injectedNanos, boolean last)
-      throws Exception {
+  /** Waits until every source task took the barrier; what they read, or null if the run stopped. */
+  private synchronized @Nullable ObjectNode awaitSourceAcks(long epoch) throws InterruptedException {
+    while (!sources.allAcked()) {
+      if (run.isStopped()) {
+        return null;
+      }
+      wait(100);
+    }
+    return sources.offsets(epoch);
+  }
+
+  private synchronized void offsetsLogged(long epoch) {
+    offsetsLogged = epoch;
+    notifyAll();
+  }
+
+  /**
+   * Blocks a task until the offsets of checkpoint {@code epoch} are durable: a sink commits its
+   * output of the epoch only then (a replay must cut the epoch where it was cut).
+   *
+   * @throws java.util.concurrent.CancellationException if the run stops meanwhile
+   */
+  synchronized void awaitOffsetsLogged(long epoch) throws InterruptedException {
+    while (offsetsLogged < epoch) {
+      if (run.isStopped()) {
+        throw new java.util.concurrent.CancellationException("the run stopped");
+      }
+      wait(100);
+    }
+  }
+
+  private synchronized @Nullable Checkpoint awaitAcks(
+      long epoch, long injectedNanos, ObjectNode offsets, boolean last) throws Exception {
     int tasks = plan.stages().size() * parallelism;
     while (acked < tasks) {
       if (run.isStopped()) {
@@ -311,46 +340,22 @@ final class CheckpointCoordinator implements Runnable {
         heap,
         keys,
         dirtyKeys,
-        sources(epoch),
-        new LinkedHashMap<>(sourceRecords),
+        offsets,
+        sources.records(),
         watermarks,
         System.nanoTime() - injectedNanos,
         last);
   }
 
-  /** What {@code offsets/N} logs per source stage (see {@link Checkpoint#sources}). */
-  private ObjectNode sources(long epoch) {
-    ObjectNode sources = JsonNodeFactory.instance.objectNode();
-    for (Stage stage : plan.stages()) {
-      if (stage.source() == null) {
-        continue;
-      }
-      ObjectNode source = sources.putObject(Integer.toString(stage.id()));
-      List<ObjectNode>[] byTask = positions.get(stage);
-      if (stage.source() instanceof SourceSpec.UnboundedRead) {
-        source.put("kind", "unbounded");
-        source.put("source", stage.source().stepName());
-        ArrayNode splits = source.putArray("splits");
-        // task p reads splits p, p + P, p + 2P, … (RealtimeEngine.share)
-        for (int k = 0; ; k++) {
-          boolean any = false;
-          for (int p = 0; p < parallelism; p++) {
-            List<ObjectNode> mine = byTask == null ? null : byTask[p];
-            if (mine != null && k < mine.size()) {
-              splits.add(mine.get(k));
-              any = true;
-            }
-          }
-          if (!any) {
-            break;
-          }
-        }
-      } else {
-        source.put("kind", "once");
-        source.put("readInEpoch", readInEpoch.getOrDefault(stage, -1L) == epoch);
-      }
-    }
-    return sources;
+  /**
+   * Source task ({@code ack.stage()}, {@code ack.partition()}) took barrier {@code ack.epoch()}.
+   *
+   * @throws IllegalStateException if the ack is not for the checkpoint in flight, or comes twice
+   */
+  synchronized void sourceAck(SourceAck ack) {
+    checkPending(ack.epoch());
+    sources.ack(ack.stage(), ack.partition(), ack.records(), ack.positions());
+    notifyAll();
   }
 
   /**
@@ -360,12 +365,16 @@ final class CheckpointCoordinator implements Runnable {
    * @throws IllegalStateException if the ack is not for the checkpoint in flight, or comes twice
    */
   synchronized void ack(Ack ack) {
-    if (ack.epoch() != pending) {
-      throw new IllegalStateException(
-          "Ack of barrier " + ack.epoch() + " while checkpoint " + pending + " is in flight");
-    }
-    record(ack.stage(), ack.partition(), ack.image(), ack.sourceRecords(), ack.positions());
+    checkPending(ack.epoch());
+    recordImage(ack.stage(), ack.partition(), ack.image());
     notifyAll();
+  }
+
+  private void checkPending(long epoch) {
+    if (epoch != pending) {
+      throw new IllegalStateException(
+          "Ack of barrier " + epoch + " while checkpoint " + pending + " is in flight");
+    }
   }
 
   /**
@@ -376,21 +385,28 @@ final class CheckpointCoordinator implements Runnable {
   synchronized void finished(Stage stage, int partition, FinalState last) throws Exception {
     ended.computeIfAbsent(stage, s -> new FinalState[parallelism])[partition] = last;
     endedTasks++;
-    boolean acks = pending != 0 && images.get(stage)[partition] == null;
-    readInEpoch.putIfAbsent(stage, acks ? pending : Math.max(firstEpoch, lastBegun + 1));
-    if (acks) {
-      record(stage, partition, last.image(pendingDelta), last.sourceRecords, last.takePositions());
-      notifyAll();
+    if (pending != 0 && images.get(stage)[partition] == null) {
+      recordImage(stage, partition, last.image(pendingDelta));
     }
+    notifyAll();
   }
 
-  @SuppressWarnings("unchecked")
-  private void record(
-      Stage stage,
-      int partition,
-      PartitionImage image,
-      long records,
-      @Nullable List<ObjectNode> splits) {
+  /**
+   * Source task ({@code stage}, {@code partition}) read all it will: it takes no barrier from now
+   * on; this and every later checkpoint log its splits at {@code positions}. Called on the task's
+   * thread before {@link #finished}, and before its sinks wait for the open epoch's offsets.
+   *
+   * @param records records it emitted in all
+   * @param positions its splits' entries at its end, or null for a bounded read or Impulse
+   */
+  synchronized void sourceEnded(
+      Stage stage, int partition, long records, @Nullable List<ObjectNode> positions) {
+    sources.ended(
+        stage, partition, records, positions, pending, Math.max(firstEpoch, lastBegun + 1));
+    notifyAll();
+  }
+
+  private void recordImage(Stage stage, int partition, PartitionImage image) {
     PartitionImage[] parts = images.get(stage);
     if (parts[partition] != null) {
       throw new IllegalStateException(
@@ -398,11 +414,5 @@ final class CheckpointCoordinator implements Runnable {
     }
     parts[partition] = image;
     acked++;
-    if (splits != null) {
-      positions.computeIfAbsent(stage, s -> new List[parallelism])[partition] = splits;
-    }
-    if (records >= 0) {
-      sourceRecords.merge(stage.id(), records, Long::sum);
-    }
   }
 }

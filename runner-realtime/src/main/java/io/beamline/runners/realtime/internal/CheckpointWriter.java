@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes a real-time run's checkpoints into MicroBatchRunner's directory format through the shared
@@ -23,12 +25,16 @@ import org.joda.time.Instant;
  *
  * <p>On a restart it is also where the sources find their positions ({@link SourcePositions}):
  * Recovery hands it {@code offsets/C} of the last committed checkpoint, and the engine creates the
- * readers of each source task from it ({@link #resumedSplits}).
+ * readers of each source task from it ({@link #resumedSplits}) — or, if {@code offsets/C+1} was
+ * logged but not committed, from that epoch's start marks up to its end ({@link #replayedSplits}),
+ * so it is cut where it was cut the first time (an exactly-once sink may have committed it).
  *
  * <p>Threading: {@link #completed} on the coordinator's thread; the {@link SourcePositions} side on
  * the engine's thread before any task starts.
  */
 final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePositions {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointWriter.class);
+
   private final EpochCommitter committer;
   private final Map<Stage, Instant> outputWatermarks;
   private final int parallelism;
@@ -36,6 +42,9 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
   private long lastDirtyKeys;
   /** {@code offsets/C} of the checkpoint the run resumes after, or null for a fresh run. */
   private @Nullable ObjectNode resumedAfter;
+  /** {@code offsets/C+1}, logged but not committed, which the run reads again; or null. */
+  private @Nullable ObjectNode replayed;
+  private long replayEpoch = -1;
 
   /**
    * @param outputWatermarks the stage watermarks {@code commits/N} is written from (the run's
@@ -53,8 +62,29 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
   }
 
   /**
-   * Writes checkpoint N durably: {@code offsets/N}, its state, {@code commits/N}, then purges what
-   * retention no longer keeps.
+   * Writes {@code offsets/N} durably, shaped as MicroBatchRunner's, with the time now as processing
+   * time; not for an epoch read again, whose offsets are logged already.
+   *
+   * @throws Exception if the file cannot be written (the run fails)
+   */
+  @Override
+  public void offsetsLogged(long epoch, ObjectNode sources) throws Exception {
+    if (epoch == replayEpoch) {
+      return;
+    }
+    long now = Instant.now().getMillis();
+    ObjectNode offsets = JsonNodeFactory.instance.objectNode();
+    offsets.put("epoch", epoch);
+    offsets.put("parallelism", parallelism);
+    offsets.put("processingTime", now);
+    offsets.put("endProcessingTime", now);
+    offsets.set("sources", sources);
+    committer.logOffsets(epoch, offsets);
+  }
+
+  /**
+   * Writes checkpoint N's state and {@code commits/N} durably, then purges what retention no longer
+   * keeps.
    *
    * @throws Exception if a file cannot be written (the run fails: its last checkpoint stays N-1)
    */
@@ -62,13 +92,6 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
   public void completed(CheckpointCoordinator.Checkpoint checkpoint) throws Exception {
     long epoch = checkpoint.epoch();
     Instant now = Instant.now();
-    ObjectNode offsets = JsonNodeFactory.instance.objectNode();
-    offsets.put("epoch", epoch);
-    offsets.put("parallelism", parallelism);
-    offsets.put("processingTime", now.getMillis());
-    offsets.put("endProcessingTime", now.getMillis());
-    offsets.set("sources", checkpoint.sources());
-    committer.logOffsets(epoch, offsets);
     committer.snapshot(
         epoch, checkpoint.heap(), checkpoint.delta(), checkpoint.keys(), checkpoint.dirtyKeys());
     outputWatermarks.putAll(checkpoint.watermarks());
@@ -79,6 +102,25 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
     committer.commit(epoch, low == null ? now : low, now, checkpoint.last());
     committer.purge(epoch);
     lastDirtyKeys = checkpoint.dirtyKeys();
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "Checkpoint of epoch {}: {} rows read since the last, {} bytes of state, aligned in {} ms",
+          epoch,
+          rowsRead(checkpoint.sources()),
+          checkpoint.heap().length,
+          checkpoint.alignmentNanos() / 1_000_000);
+    }
+  }
+
+  /** Records the unbounded reads' splits read in the checkpoint's epoch. */
+  private static long rowsRead(ObjectNode sources) {
+    long rows = 0;
+    for (JsonNode source : sources) {
+      for (JsonNode split : source.path("splits")) {
+        rows += split.path("records").asLong();
+      }
+    }
+    return rows;
   }
 
   /** The wall clock is the run's processing time; a restored one only ever lies behind it. */
@@ -90,9 +132,23 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
     resumedAfter = offsets;
   }
 
-  /** True if the run resumes a checkpoint: sources start where it logged them. */
+  /**
+   * Recovery's verdict: the run starts at {@code epoch}, reading {@code replay} ({@code
+   * offsets/epoch}, logged but not committed) again if not null.
+   */
+  void replay(long epoch, @Nullable ObjectNode replay) {
+    this.replayed = replay;
+    this.replayEpoch = replay == null ? -1 : epoch;
+  }
+
+  /** True if the run resumes a checkpoint, or reads a logged epoch again. */
   boolean resumes() {
-    return resumedAfter != null;
+    return resumedAfter != null || replayed != null;
+  }
+
+  /** True if the run starts by reading a logged but uncommitted epoch again. */
+  boolean replays() {
+    return replayed != null;
   }
 
   /**
@@ -102,7 +158,16 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
    * @throws IllegalStateException if the checkpoint has no entry for the stage's source
    */
   List<JsonNode> resumedSplits(Stage stage, int partition) {
-    JsonNode source = resumedAfter.path("sources").path(Integer.toString(stage.id()));
+    return splitsOf(resumedAfter, stage, partition);
+  }
+
+  /** As {@link #resumedSplits}, from the epoch read again ({@link #replays()}). */
+  List<JsonNode> replayedSplits(Stage stage, int partition) {
+    return splitsOf(replayed, stage, partition);
+  }
+
+  private List<JsonNode> splitsOf(ObjectNode offsets, Stage stage, int partition) {
+    JsonNode source = offsets.path("sources").path(Integer.toString(stage.id()));
     if (!"unbounded".equals(source.path("kind").asText())) {
       throw new IllegalStateException(
           "The checkpoint logs no unbounded read for " + stage.source().stepName());

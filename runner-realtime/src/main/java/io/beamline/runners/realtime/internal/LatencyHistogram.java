@@ -1,6 +1,9 @@
 package io.beamline.runners.realtime.internal;
 
+import io.beamline.sdk.internal.exchange.KeyedElement;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.beam.sdk.values.WindowedValue;
 
 /**
  * End-to-end latencies of a run in 1 ms buckets up to 10 s (later ones in the last bucket), for
@@ -15,8 +18,27 @@ final class LatencyHistogram {
 
   private final AtomicLongArray counts = new AtomicLongArray(BUCKETS);
 
+  /** Elements with older timestamps (replays, bounded data) are not counted as latency. */
+  private static final long HORIZON_MILLIS = TimeUnit.HOURS.toMillis(1);
+
   void record(long millis) {
     counts.incrementAndGet((int) Math.max(0, Math.min(BUCKETS - 1, millis)));
+  }
+
+  /**
+   * Records the end-to-end latency of an element that went through its last stage — now minus its
+   * timestamp — if the timestamp lies within the last hour.
+   *
+   * @param element a {@code WindowedValue}, or a {@code KeyedElement} holding one
+   */
+  void recordFinished(Object element) {
+    WindowedValue<?> value =
+        element instanceof KeyedElement keyed ? keyed.value() : (WindowedValue<?>) element;
+    long now = System.currentTimeMillis();
+    long timestamp = value.getTimestamp().getMillis();
+    if (timestamp <= now && timestamp >= now - HORIZON_MILLIS) {
+      record(now - timestamp);
+    }
   }
 
   long[] snapshot() {

@@ -70,9 +70,17 @@ public final class RealtimeEngine {
   private final Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
   private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
 
-  /** How a run checkpoints (see {@link CheckpointCoordinator}). */
+  /**
+   * How a run checkpoints (see {@link CheckpointCoordinator}).
+   *
+   * @param replayEpoch {@code firstEpoch} if it reads logged offsets again, else -1
+   */
   record Checkpointing(
-      long intervalMillis, long firstEpoch, CheckpointCoordinator.Listener listener) {}
+      long intervalMillis,
+      long firstEpoch,
+      String runId,
+      long replayEpoch,
+      CheckpointCoordinator.Listener listener) {}
 
   /**
    * @param enforceModel check elements against Beam's model ({@code ModelEnforcement})
@@ -112,12 +120,16 @@ public final class RealtimeEngine {
    * @throws IllegalStateException if the plan plays a {@code TestStream}, which cannot be replayed
    */
   void enableCheckpoints(long intervalMillis, long firstEpoch, CheckpointCoordinator.Listener listener) {
+    enableCheckpoints(new Checkpointing(intervalMillis, firstEpoch, "in-memory", -1, listener));
+  }
+
+  private void enableCheckpoints(Checkpointing checkpointing) {
     for (Stage stage : plan.stages()) {
       if (stage.source() instanceof SourceSpec.TestStreamRead) {
         throw new IllegalStateException("A run that plays a TestStream cannot checkpoint");
       }
     }
-    this.checkpointing = new Checkpointing(intervalMillis, firstEpoch, listener);
+    this.checkpointing = checkpointing;
   }
 
   /**
@@ -252,14 +264,15 @@ public final class RealtimeEngine {
       CheckpointWriter writer = new CheckpointWriter(committer, outputWatermarks, parallelism);
       Recovery.Start start =
           Recovery.restore(committer, checkpointSettings, snapshots, writer, plan, parallelism);
-      if (start.replay() != null) {
-        LOG.info(
-            "Epoch {} was logged but not committed: its input is read again from the last"
-                + " checkpoint's positions (no sink here needs it cut the same way)",
-            start.epoch());
-      }
+      writer.replay(start.epoch(), start.replay());
       resumed = writer.resumes() ? writer : null;
-      enableCheckpoints(checkpointIntervalMillis, start.epoch(), writer);
+      enableCheckpoints(
+          new Checkpointing(
+              checkpointIntervalMillis,
+              start.epoch(),
+              log.runId(),
+              start.replay() == null ? -1 : start.epoch(),
+              writer));
     }
     if (checkpointing != null) {
       coordinator =
@@ -271,6 +284,8 @@ public final class RealtimeEngine {
               topology,
               checkpointing.intervalMillis(),
               checkpointing.firstEpoch(),
+              checkpointing.runId(),
+              checkpointing.replayEpoch(),
               checkpointing.listener());
     }
     progress =
@@ -311,10 +326,9 @@ public final class RealtimeEngine {
                 topology.inbox(stage, p),
                 watermarks,
                 topology.outputs(stage, p),
-                new TaskState(stage, p, store, heldBack, sideInputs),
+                new TaskState(stage, p, store, heldBack, sideInputs, coordinator),
                 plan.bounded(),
-                latency,
-                coordinator);
+                latency);
         TaskThread thread;
         if (stage.source() instanceof SourceSpec.TestStreamRead read && p == 0) {
           List<Inbox> others = new ArrayList<>(allInboxes);
@@ -368,14 +382,17 @@ public final class RealtimeEngine {
   }
 
   /**
-   * Task {@code p}'s reader of a resumed run: an unbounded read's logged splits at their end marks;
-   * nothing for a bounded read or Impulse, which every checkpoint has read whole (its tasks ack only
-   * once they ended).
+   * Task {@code p}'s reader of a resumed run: an unbounded read's logged splits at their end marks
+   * (or, if the run reads a logged epoch again, at its start marks up to its end); nothing for a
+   * bounded read or Impulse, which every RealtimeRunner checkpoint has read whole (its tasks ack
+   * only once they ended).
    */
   private SourceTask.SourceReader resumedReader(Stage stage, int p, CheckpointWriter resumed)
       throws Exception {
     if (stage.source() instanceof SourceSpec.UnboundedRead read) {
-      return UnboundedSplits.resumed(resumed.resumedSplits(stage, p), read.stepName(), options);
+      return resumed.replays()
+          ? UnboundedSplits.replaying(resumed.replayedSplits(stage, p), read.stepName(), options)
+          : UnboundedSplits.resumed(resumed.resumedSplits(stage, p), read.stepName(), options);
     }
     return SourceTask.impulse(false);
   }

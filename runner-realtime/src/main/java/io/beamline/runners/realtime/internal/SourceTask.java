@@ -43,6 +43,8 @@ final class SourceTask extends TaskThread {
   private long lastWatermarkNanos;
   /** The splits' positions when the reader finished, if it can log them. */
   private @Nullable List<ObjectNode> endPositions;
+  /** The barrier of a replayed epoch, waiting until the epoch is read again. */
+  private Channel.@Nullable Barrier replayBarrier;
 
   SourceTask(TaskThread.Parts parts, SourceReader reader) {
     super(parts);
@@ -67,6 +69,9 @@ final class SourceTask extends TaskThread {
           output.accept(element);
           finished(element);
           progress = true;
+        }
+        if (replayBarrier != null && reader.replayDone()) {
+          takeReplayBarrier();
         }
         boolean watermarkMoved = false;
         long now = System.nanoTime();
@@ -100,10 +105,23 @@ final class SourceTask extends TaskThread {
 
   @Override
   protected void barrierInjected(Channel.Barrier barrier) throws Exception {
+    if (reader.replaying()) {
+      replayBarrier = barrier; // taken once the logged epoch is read again (see body)
+      return;
+    }
     List<ObjectNode> positions = reader.checkpoint(barrier.epoch());
     if (positions != null) {
       atBarrier(barrier, elementsIn(), positions);
     }
+  }
+
+  /** A replay's barrier, once everything of the logged epoch is read again. */
+  private void takeReplayBarrier() throws Exception {
+    Channel.Barrier barrier = replayBarrier;
+    replayBarrier = null;
+    List<ObjectNode> positions = reader.checkpoint(barrier.epoch());
+    reader.endReplay();
+    atBarrier(barrier, elementsIn(), positions);
   }
 
   @Override
@@ -164,6 +182,19 @@ final class SourceTask extends TaskThread {
 
     /** Checkpoint {@code epoch} is committed: the reader may finalize its marks up to it. */
     default void committed(long epoch) throws IOException {}
+
+    /** True while the reader reads a logged epoch again ({@link UnboundedSplits#replaying}). */
+    default boolean replaying() {
+      return false;
+    }
+
+    /** During a replay: true once everything of the logged epoch was read again. */
+    default boolean replayDone() {
+      return true;
+    }
+
+    /** Ends a replay: reading goes on past the logged epoch. */
+    default void endReplay() {}
 
     void close() throws IOException;
   }

@@ -1,17 +1,16 @@
 package io.beamline.runners.realtime.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.beamline.sdk.internal.exchange.KeyedElement;
 import io.beamline.sdk.internal.operators.StageTask;
 import io.beamline.sdk.internal.operators.TaskContext;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.io.DeferredFlush;
+import io.beamline.sdk.io.EpochInfo;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.values.WindowedValue;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
@@ -46,8 +45,6 @@ import org.joda.time.Instant;
 abstract class TaskThread implements Runnable {
   /** How often a task moves processing time on the wall clock, at most. */
   private static final long PROCESSING_TIME_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-  /** Elements with older timestamps (replays, bounded data) are not counted as latency. */
-  private static final long LATENCY_HORIZON_MILLIS = TimeUnit.HOURS.toMillis(1);
 
   protected final Stage stage;
   protected final int partition;
@@ -57,7 +54,6 @@ abstract class TaskThread implements Runnable {
   private final StageWatermarks watermarks;
   private final List<Channel> outputs;
   private final TaskState state;
-  private final @Nullable CheckpointCoordinator checkpoints;
   private final boolean bounded;
   private final long maxBundleNanos;
   protected Instant inputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
@@ -86,10 +82,10 @@ abstract class TaskThread implements Runnable {
    * What a task is made of.
    *
    * @param outputs every channel the task writes into
-   * @param state the partition's keyed state, held-back elements and view contents
+   * @param state the partition's keyed state, held-back elements and view contents, and its side
+   *     of the run's checkpoints
    * @param bounded true in a bounded run: processing time jumps to +∞ at the end of the input
    * @param latency where a last stage (one feeding no exchange) records end-to-end latencies
-   * @param checkpoints the run's checkpoint coordinator, or null for a run without checkpoints
    */
   record Parts(
       Stage stage,
@@ -101,8 +97,7 @@ abstract class TaskThread implements Runnable {
       List<Channel> outputs,
       TaskState state,
       boolean bounded,
-      LatencyHistogram latency,
-      @Nullable CheckpointCoordinator checkpoints) {}
+      LatencyHistogram latency) {}
 
   TaskThread(Parts parts) {
     this.stage = parts.stage();
@@ -113,7 +108,6 @@ abstract class TaskThread implements Runnable {
     this.watermarks = parts.watermarks();
     this.outputs = parts.outputs();
     this.state = parts.state();
-    this.checkpoints = parts.checkpoints();
     this.bounded = parts.bounded();
     this.latency = stage.outputExchanges().isEmpty() ? parts.latency() : null;
     this.maxBundleNanos = TimeUnit.MILLISECONDS.toNanos(run.settings().maxBundleTimeMillis());
@@ -127,6 +121,7 @@ abstract class TaskThread implements Runnable {
     inbox.setOwner(Thread.currentThread());
     TaskContext context = task.context();
     sinkFlushes = DeferredFlush.install();
+    state.installFirstEpoch();
     try {
       task.open();
       Instant now = run.clock().now();
@@ -134,13 +129,7 @@ abstract class TaskThread implements Runnable {
       body();
       drain();
       sinkFlushes.flushAll(); // the commit point: what the sinks sent is acknowledged before END
-      if (checkpoints != null) {
-        checkpoints.finished(
-            stage,
-            partition,
-            state.finalState(
-                stage.source() == null ? -1 : elementsIn, endPositions(), outputWatermark));
-      }
+      state.finish(elementsIn, endPositions(), outputWatermark, sinkFlushes);
       for (Channel output : outputs) {
         output.put(Channel.END);
       }
@@ -151,6 +140,7 @@ abstract class TaskThread implements Runnable {
       }
     } finally {
       DeferredFlush.uninstall();
+      EpochInfo.uninstall();
       inbox.close();
       try {
         task.close();
@@ -163,7 +153,9 @@ abstract class TaskThread implements Runnable {
   /**
    * Takes checkpoint {@code barrier.epoch()}: everything before the barrier is processed, nothing
    * after it. Ends the bundle, forgets idle keys, encodes the task's state, sends the barrier on
-   * every output channel (behind everything of its epoch), flushes the sinks and acks.
+   * every output channel (behind everything of its epoch), flushes the at-least-once sinks, commits
+   * the exactly-once ones (once the epoch's offsets are durable) and acks; then installs the next
+   * epoch for the sinks ({@link EpochInfo}).
    *
    * @param sourceRecords records this task emitted as a source task so far, -1 for a task of no
    *     source
@@ -174,14 +166,7 @@ abstract class TaskThread implements Runnable {
       Channel.Barrier barrier, long sourceRecords, @Nullable List<ObjectNode> positions)
       throws Exception {
     endBundle();
-    StateSnapshots.PartitionImage image = state.atBarrier(barrier.delta(), outputWatermark);
-    for (Channel output : outputs) {
-      output.put(barrier);
-    }
-    sinkFlushes.flushAll();
-    checkpoints.ack(
-        new CheckpointCoordinator.Ack(
-            stage, partition, barrier.epoch(), image, sourceRecords, positions));
+    state.atBarrier(barrier, sourceRecords, positions, outputWatermark, outputs, sinkFlushes);
   }
 
   /** A source task's split positions at its end (null: none, or not a source task). */
@@ -240,13 +225,7 @@ abstract class TaskThread implements Runnable {
       return;
     }
     elementsOut++;
-    WindowedValue<?> value =
-        element instanceof KeyedElement keyed ? keyed.value() : (WindowedValue<?>) element;
-    long now = System.currentTimeMillis();
-    long timestamp = value.getTimestamp().getMillis();
-    if (timestamp <= now && timestamp >= now - LATENCY_HORIZON_MILLIS) {
-      latency.record(now - timestamp);
-    }
+    latency.recordFinished(element);
   }
 
   /**

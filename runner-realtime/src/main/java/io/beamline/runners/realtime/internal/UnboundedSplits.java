@@ -48,6 +48,8 @@ final class UnboundedSplits implements SourceTask.SourceReader {
   private int current = -1;
   private int cursor;
   private int live;
+  /** Reading a logged epoch again, exactly up to its logged end ({@link #replaying}). */
+  private boolean replaying;
 
   /** One sub-source and its reader. */
   private static final class Split {
@@ -62,6 +64,10 @@ final class UnboundedSplits implements SourceTask.SourceReader {
     boolean started;
     boolean finished;
     long lastMarkNanos;
+    /** During a replay: records to read for a reader without offset ranges (else -1). */
+    long replayRecords = -1;
+    /** During a replay: the logged watermark, which the split's may not pass (else null). */
+    @Nullable Instant replayWatermark;
 
     Split(
         UnboundedSource<Object, CheckpointMark> source,
@@ -76,7 +82,17 @@ final class UnboundedSplits implements SourceTask.SourceReader {
 
     Instant watermark() {
       Instant watermark = reader.getWatermark();
-      return watermark.isAfter(watermarkFloor) ? watermark : watermarkFloor;
+      watermark = watermark.isAfter(watermarkFloor) ? watermark : watermarkFloor;
+      return replayWatermark != null && watermark.isAfter(replayWatermark)
+          ? replayWatermark
+          : watermark;
+    }
+
+    /** True during a replay once the split has read all it read the first time. */
+    boolean replayed() {
+      return reader instanceof OffsetRangeReader ranges
+          ? ranges.reachedLimit()
+          : records >= replayRecords;
     }
   }
 
@@ -131,6 +147,73 @@ final class UnboundedSplits implements SourceTask.SourceReader {
     return reading == null ? new UnboundedSplits(null) : reading;
   }
 
+  /**
+   * Readers that read a logged but uncommitted epoch again ({@code offsets/C+1} without {@code
+   * commits/C+1}), exactly: each from its logged {@code start} mark up to its logged {@code end}
+   * positions ({@link OffsetRangeReader#limitTo}; the interleaving of partitions may differ) or,
+   * for other readers, the logged number of records; watermarks at most the logged ones. Once
+   * {@link #replayDone()}, the checkpoint of the epoch is taken and {@link #endReplay()} lifts the
+   * limits.
+   *
+   * @throws IOException if a logged sub-source or mark does not decode
+   */
+  static UnboundedSplits replaying(List<JsonNode> entries, String stepName, PipelineOptions options)
+      throws IOException {
+    UnboundedSplits reading = null;
+    for (JsonNode entry : entries) {
+      UnboundedSource<Object, CheckpointMark> sub = UnboundedSplitLog.subSource(entry, stepName);
+      if (reading == null) {
+        reading = new UnboundedSplits(sub);
+      }
+      byte[] start = UnboundedSplitLog.mark(entry, "start");
+      UnboundedSource.UnboundedReader<Object> reader =
+          sub.createReader(options, UnboundedSplitLog.decode(reading.markCoder, start));
+      Split split = new Split(sub, reader, start, BoundedWindow.TIMESTAMP_MIN_VALUE);
+      byte[] end = UnboundedSplitLog.mark(entry, "end");
+      if (reader instanceof OffsetRangeReader ranges && end != null) {
+        ranges.limitTo(UnboundedSplitLog.decode(reading.markCoder, end));
+      } else {
+        split.replayRecords = entry.path("records").asLong();
+      }
+      split.replayWatermark = UnboundedSplitLog.watermark(entry);
+      reading.add(split);
+    }
+    if (reading == null) {
+      return new UnboundedSplits(null);
+    }
+    reading.replaying = true;
+    return reading;
+  }
+
+  @Override
+  public boolean replaying() {
+    return replaying;
+  }
+
+  /** During a replay: true once every split has read what it read the first time. */
+  @Override
+  public boolean replayDone() {
+    for (Split split : splits) {
+      if (!split.finished && !split.replayed()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The replayed epoch's checkpoint is taken: reading goes on past the logged end. */
+  @Override
+  public void endReplay() {
+    replaying = false;
+    for (Split split : splits) {
+      if (split.reader instanceof OffsetRangeReader ranges) {
+        ranges.limitTo(null);
+      }
+      split.replayRecords = -1;
+      split.replayWatermark = null;
+    }
+  }
+
   private void add(Split split) {
     splits.add(split);
     live++;
@@ -142,7 +225,7 @@ final class UnboundedSplits implements SourceTask.SourceReader {
       int r = cursor;
       cursor = (cursor + 1) % splits.size();
       Split split = splits.get(r);
-      if (split.finished) {
+      if (split.finished || (replaying && split.replayed())) {
         continue;
       }
       boolean available = split.started ? split.reader.advance() : split.reader.start();
