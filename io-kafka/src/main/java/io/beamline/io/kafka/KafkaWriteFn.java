@@ -50,6 +50,12 @@ import org.slf4j.LoggerFactory;
  *       before the runner writes {@code commits/N}.
  * </ol>
  *
+ * <p>On RealtimeRunner, whose epochs are checkpoint intervals of many bundles ({@link
+ * DeferredFlush} installed as well), the shard's transaction of epoch N stays open across N's
+ * bundles and commits at barrier N in two phases ({@link DeferredFlush.EpochCommit}): flush and
+ * marker once the barrier is reached, {@code commitTransaction} once {@code offsets/N} is durable,
+ * still before {@code commits/N}. The transaction of N+1 begins with its first record.
+ *
  * <p>This is the protocol of Beam's {@code KafkaExactlyOnceSink} with the runner's epoch as the
  * sequence number ({@code ../shared/research/exactly-once.md} §1.4, §6.1). Producers live as long
  * as the DoFn instance ({@code @Setup} to {@code @Teardown}), which Beamline's runners reuse for
@@ -91,6 +97,12 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
   @Override
   public boolean commitsPerEpoch() {
     return spec.exactlyOnce;
+  }
+
+  /** Yes: a transaction per epoch and shard, open across the epoch's bundles (class comment). */
+  @Override
+  public boolean commitsAtBarriers() {
+    return true;
   }
 
   @Setup
@@ -150,6 +162,9 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     }
     String id = spec.transactionalIdPrefix + "-" + epoch.shard();
     ShardWriter w = writerFor(spec.bootstrapServers + "/" + id, id);
+    if (w.inTransaction && w.transactionEpoch == epoch.epoch() && atBarriers()) {
+      return w; // the epoch's transaction, open since an earlier bundle of it
+    }
     if (w.inTransaction) {
       // A bundle of this JVM ended without commit or discard (its run was cancelled): start over
       // with a new producer, whose initTransactions() aborts that transaction.
@@ -165,8 +180,15 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     } else {
       w.producer.beginTransaction();
       w.inTransaction = true;
+      w.transactionEpoch = epoch.epoch();
+      w.transactionInfo = epoch;
     }
     return w;
+  }
+
+  /** True where the runner commits at checkpoint barriers: an epoch spans many bundles. */
+  private boolean atBarriers() {
+    return epoch != null && DeferredFlush.current().isPresent();
   }
 
   /**
@@ -198,6 +220,9 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
         } else {
           w.flush();
         }
+      } else if (atBarriers()) {
+        w.throwSendError();
+        DeferredFlush.current().get().deferCommit(w); // committed at the barrier: ShardWriter.commit
       } else {
         w.flush();
         if (epoch != null) {
@@ -249,7 +274,7 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
    * One shard's producer and what it knows of the shard's committed epochs; as a {@link
    * DeferredFlush.Flush}, the at-least-once flush a runner may run at its commit point.
    */
-  static final class ShardWriter implements DeferredFlush.Flush {
+  static final class ShardWriter implements DeferredFlush.Flush, DeferredFlush.EpochCommit {
     final WriteSpec<?, ?> spec;
     final @Nullable String transactionalId;
     final Producer<Object, Object> producer;
@@ -257,6 +282,9 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     boolean initialized;
     /** A transaction was begun and neither committed nor discarded. */
     boolean inTransaction;
+    /** The epoch of the open transaction, and its {@link EpochInfo}. */
+    long transactionEpoch = -1;
+    @Nullable EpochInfo transactionInfo;
     /** The run whose marker {@link #committedEpoch} was read for. */
     @Nullable String markerRunId;
     volatile @Nullable Exception sendError;
@@ -358,6 +386,41 @@ final class KafkaWriteFn<K, V> extends DoFn<KV<K, V>, Void> implements EpochTran
     public void flush() throws Exception {
       producer.flush();
       throwSendError();
+    }
+
+    /**
+     * Barrier phase one: every record of the epoch acknowledged, the marker of {@code (runId, N)}
+     * added to the transaction. A failure closes the producer: its transaction is aborted by the
+     * restart's {@code initTransactions()}.
+     */
+    @Override
+    public void preCommit() throws Exception {
+      try {
+        flush();
+        producer.sendOffsetsToTransaction(
+            Map.of(
+                new TopicPartition(spec.topic, 0),
+                new OffsetAndMetadata(transactionEpoch, marker(transactionInfo))),
+            new ConsumerGroupMetadata(markerGroup()));
+      } catch (Exception e) {
+        close();
+        throw e;
+      }
+      CrashPoints.reached(CrashPoint.SINK_BEFORE_COMMIT, transactionEpoch);
+    }
+
+    /** Barrier phase two: commits the epoch's transaction (after {@code offsets/N} is durable). */
+    @Override
+    public void commit() throws Exception {
+      try {
+        producer.commitTransaction();
+      } catch (Exception e) {
+        close(); // outcome unknown: the restart fences the id and reads the marker
+        throw e;
+      }
+      inTransaction = false;
+      committedEpoch = transactionEpoch;
+      CrashPoints.reached(CrashPoint.SINK_AFTER_COMMIT, transactionEpoch);
     }
 
     void throwSendError() throws Exception {

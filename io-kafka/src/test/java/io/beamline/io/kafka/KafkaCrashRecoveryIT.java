@@ -86,7 +86,16 @@ import org.junit.rules.TemporaryFolder;
  * replayed epoch is written again and the output has duplicates. The test can fail, and the replay
  * marker is what makes the first one pass.
  *
- * <p>About 100 s on 2 cores (most of it the ~5 s start of each child JVM). The children's output is
+ * <p>{@link #onRealtimeRunnerOutputIsExactlyOnceAfterTwentyKills} and {@link
+ * #onRealtimeRunnerWithoutReplayMarkersReplayedEpochsAreDuplicated} run the same scenarios on
+ * RealtimeRunner ({@code --checkpointInterval=100ms}; the job's reading throttled to 150 records/s
+ * per task by a {@code RateLimiter}, so the input lasts across the kills; progress from the debug
+ * line per checkpoint; the final run killed once 20 checkpoints in a row read nothing). Its sink
+ * commits a transaction per checkpoint and shard at the barrier, after {@code offsets/N}; a kill at
+ * {@code afterOffsets} leaves an epoch that the restart reads again exactly up to its logged end.
+ * The first also kills at {@code barrierInjected}.
+ *
+ * <p>About 100 s per runner on 2 cores (most of it the ~5 s start of each child JVM). The children's output is
  * kept in {@code target/kafka-crash-test/}; {@code -DkafkaCrashTest.seed=N} varies the random kill
  * moments. Run with {@code mvn -pl io-kafka verify -Dit.test=KafkaCrashRecoveryIT -Dtest=NoSuchTest
  * -Dsurefire.failIfNoSpecifiedTests=false}.
@@ -144,10 +153,23 @@ public class KafkaCrashRecoveryIT {
 
   @Test
   public void outputIsExactlyOnceAfterTwentyKills() throws Exception {
+    exactlyOnceAfterTwentyKills(new Scenario("eos", 6_000, List.of(), false));
+  }
+
+  /**
+   * The same kills on RealtimeRunner ({@code --checkpointInterval=100ms}): its barrier checkpoints
+   * log the offsets, its sink commits one transaction per checkpoint and shard with the marker, and
+   * a restart reads a logged but uncommitted epoch again exactly up to its logged end.
+   */
+  @Test
+  public void onRealtimeRunnerOutputIsExactlyOnceAfterTwentyKills() throws Exception {
+    exactlyOnceAfterTwentyKills(new Scenario("rt-eos", 6_000, List.of(), true));
+  }
+
+  private void exactlyOnceAfterTwentyKills(Scenario s) throws Exception {
     long begin = System.nanoTime();
-    Scenario s = new Scenario("eos", 6_000, List.of());
-    // A mix of named points and random moments; epochs are ~100 records, so the input lasts ~80
-    // epochs and every kill happens while there is input left.
+    // A mix of named points and random moments; epochs are ~100 records (MicroBatchRunner) or
+    // 100 ms at ~300 records/s (RealtimeRunner), so every kill happens while there is input left.
     s.randomKill();
     s.pointKill("midOffsets");
     s.randomKill();
@@ -166,6 +188,9 @@ public class KafkaCrashRecoveryIT {
     s.pointKill("beforeCommit");
     s.randomKill();
     s.pointKill("midSnapshot");
+    if (s.realtime) {
+      s.pointKill("barrierInjected");
+    }
     while (s.kills < 20) {
       s.randomKill();
     }
@@ -178,13 +203,14 @@ public class KafkaCrashRecoveryIT {
         r.duplicates == 0 && r.missing == 0 && r.unexpected == 0);
     assertEquals(s.expectedCount, r.outputRecords);
     System.out.printf(
-        "kafka crash test (seed %d): %d kills (%s), %d replayed epochs, %d replayed shard outputs"
-            + " dropped by their marker, %d records read_committed, 0 duplicates, 0 missing,"
+        "kafka crash test on %s (seed %d): %d kills (%s), %d replayed epochs, %d replayed shard"
+            + " outputs dropped by their marker, %d records read_committed, 0 duplicates, 0 missing,"
             + " restart after the transaction timeout aborted the open transaction (%d ms), %d s%n",
+        s.realtime ? "RealtimeRunner" : "MicroBatchRunner",
         KILL_SEED,
         s.kills,
         s.killLog,
-        s.logLines("(replayed)"),
+        s.logLines(s.realtime ? "over its logged offsets" : "(replayed)"),
         s.logLines("dropping its replayed output"),
         r.outputRecords,
         s.timeoutWaitMillis,
@@ -193,9 +219,54 @@ public class KafkaCrashRecoveryIT {
 
   @Test
   public void withoutReplayMarkersReplayedEpochsAreDuplicated() throws Exception {
+    replayedEpochsAreDuplicatedWithoutMarkers(
+        new Scenario(
+            "nomarker", 3_000, List.of("-Dbeamline.kafka.ignoreReplayMarker=true"), false));
+  }
+
+  @Test
+  public void onRealtimeRunnerWithoutReplayMarkersReplayedEpochsAreDuplicated() throws Exception {
+    replayedEpochsAreDuplicatedWithoutMarkers(
+        new Scenario(
+            "rt-nomarker", 3_000, List.of("-Dbeamline.kafka.ignoreReplayMarker=true"), true));
+  }
+
+  /**
+   * The runner switch, exactly-once: one checkpoint directory, the job killed in turn on
+   * MicroBatchRunner and RealtimeRunner — at random, after a Kafka commit, and with an epoch
+   * logged but not committed by RealtimeRunner, which MicroBatchRunner then replays exactly — and
+   * finished on RealtimeRunner. The read_committed output must equal an uninterrupted run's.
+   */
+  @Test
+  public void aJobSwitchedBetweenRunnersStaysExactlyOnce() throws Exception {
     long begin = System.nanoTime();
-    Scenario s =
-        new Scenario("nomarker", 3_000, List.of("-Dbeamline.kafka.ignoreReplayMarker=true"));
+    Scenario s = new Scenario("switch", 4_000, List.of(), false);
+    s.randomKill();
+    s.realtime = true;
+    s.randomKill();
+    s.realtime = false;
+    s.pointKill("sinkAfterCommit");
+    s.realtime = true;
+    s.randomKill();
+    s.pointKill("afterOffsets");
+    s.realtime = false;
+    s.replayPointKill("sinkAfterCommit"); // MicroBatchRunner replays RealtimeRunner's epoch
+    s.randomKill();
+    s.realtime = true;
+    s.runToCompletion();
+
+    Result r = s.verify();
+    System.out.printf(
+        "kafka runner switch: %d kills (%s), %s, %d s%n",
+        s.kills, s.killLog, r, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin));
+    assertTrue(
+        "the output must hold every input id exactly once: " + r,
+        r.duplicates == 0 && r.missing == 0 && r.unexpected == 0);
+    assertEquals(s.expectedCount, r.outputRecords);
+  }
+
+  private void replayedEpochsAreDuplicatedWithoutMarkers(Scenario s) throws Exception {
+    long begin = System.nanoTime();
     s.pointKill("sinkAfterCommit");
     s.randomKill();
     s.pointKill("sinkAfterCommit");
@@ -203,8 +274,12 @@ public class KafkaCrashRecoveryIT {
 
     Result r = s.verify();
     System.out.printf(
-        "kafka crash test without replay markers: %d kills (%s), %s, %d s%n",
-        s.kills, s.killLog, r, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin));
+        "kafka crash test without replay markers on %s: %d kills (%s), %s, %d s%n",
+        s.realtime ? "RealtimeRunner" : "MicroBatchRunner",
+        s.kills,
+        s.killLog,
+        r,
+        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin));
     assertThat(
         "ignoring the replay markers must duplicate replayed epochs: " + r,
         r.duplicates,
@@ -225,11 +300,14 @@ public class KafkaCrashRecoveryIT {
     final Map<String, Integer> expected;
     final long expectedCount;
     final List<String> killLog = new ArrayList<>();
+    /** The next child runs on RealtimeRunner, else on MicroBatchRunner. */
+    boolean realtime;
     int kills;
     long timeoutWaitMillis = -1;
 
-    Scenario(String name, int records, List<String> jvmFlags) throws Exception {
+    Scenario(String name, int records, List<String> jvmFlags, boolean realtime) throws Exception {
       this.name = name;
+      this.realtime = realtime;
       this.input = name + "-in";
       this.output = name + "-out";
       this.prefix = "crash-" + name;
@@ -261,13 +339,28 @@ public class KafkaCrashRecoveryIT {
       if (crashPoint != null) {
         command.add("-Dbeamline.crashPoint=" + crashPoint);
       }
+      if (realtime) {
+        // a line per checkpoint: "Checkpoint of epoch N: R rows read since the last"
+        command.add(
+            "-Dorg.slf4j.simpleLogger.log.io.beamline.runners.realtime.internal.CheckpointWriter"
+                + "=debug");
+      }
       command.add(KafkaCrashTestPipeline.class.getName());
-      command.add("--runner=MicroBatchRunner");
       command.add("--parallelism=2");
       command.add("--checkpointDir=" + checkpoint);
-      command.add("--trigger=" + trigger);
-      command.add("--maxRecordsPerBatch=" + maxRecordsPerBatch);
-      command.add("--batchInterval=100ms");
+      if (realtime) {
+        command.add("--runner=RealtimeRunner");
+        command.add("--checkpointInterval=100ms");
+        command.add("--recordsPerSecond=150");
+        // a source task takes a barrier between two batches of at most this many records: with
+        // the reading throttled, small batches keep barriers (and transactions) about 100 ms apart
+        command.add("--maxBundleElements=10");
+      } else {
+        command.add("--runner=MicroBatchRunner");
+        command.add("--trigger=" + trigger);
+        command.add("--maxRecordsPerBatch=" + maxRecordsPerBatch);
+        command.add("--batchInterval=100ms");
+      }
       command.add("--bootstrapServers=" + kafka.bootstrapServers());
       command.add("--inputTopic=" + input);
       command.add("--outputTopic=" + output);
@@ -390,8 +483,27 @@ public class KafkaCrashRecoveryIT {
       killLog.add("(aborted by timeout after " + timeoutWaitMillis + " ms)");
     }
 
-    /** The final run: {@code --trigger=availableNow} stops once the input is consumed. */
+    /**
+     * The final run: on MicroBatchRunner {@code --trigger=availableNow} stops once the input is
+     * consumed; RealtimeRunner's Kafka source never ends, so the run is killed once 20 checkpoints
+     * in a row read nothing after the input was consumed (everything it wrote is then committed,
+     * and no transaction is open: one begins with an epoch's first record).
+     */
     void runToCompletion() throws Exception {
+      if (realtime) {
+        Child child = start(null, "", 0);
+        int idleInARow = 0;
+        while (idleInARow < 20) {
+          Matcher m = EPOCH_LINE.matcher(child.nextLine());
+          if (m.find()) {
+            idleInARow = Long.parseLong(m.group(2)) == 0 ? idleInARow + 1 : 0;
+          }
+        }
+        child.process.destroyForcibly();
+        child.process.waitFor(30, TimeUnit.SECONDS);
+        child.pump.join(TimeUnit.SECONDS.toMillis(10));
+        return;
+      }
       Child child = start(null, "availableNow", 500);
       if (!child.process.waitFor(WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
         fail(name + ": the final run did not finish" + tail());

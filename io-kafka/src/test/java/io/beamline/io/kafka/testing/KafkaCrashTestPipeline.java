@@ -2,11 +2,13 @@ package io.beamline.io.kafka.testing;
 
 import io.beamline.io.kafka.KafkaIO;
 import io.beamline.io.kafka.KafkaRecord;
+import com.google.common.util.concurrent.RateLimiter;
 import io.beamline.runners.microbatch.MicroBatchPipelineOptions;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
@@ -14,12 +16,11 @@ import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -73,6 +74,15 @@ public final class KafkaCrashTestPipeline {
     Long getTransactionTimeoutSeconds();
 
     void setTransactionTimeoutSeconds(Long value);
+
+    @Description(
+        "Records per second each reading task passes on at most (Guava's RateLimiter), 0 for no"
+            + " limit: keeps RealtimeRunner, which reads the whole input in well under a second,"
+            + " busy long enough to be killed mid-stream")
+    @Default.Double(0)
+    Double getRecordsPerSecond();
+
+    void setRecordsPerSecond(Double value);
   }
 
   public static void main(String[] args) {
@@ -85,13 +95,7 @@ public final class KafkaCrashTestPipeline {
                 .withTopic(options.getInputTopic())
                 .withKeyDeserializer(StringDeserializer.class)
                 .withValueDeserializer(StringDeserializer.class))
-        .apply(
-            "Key",
-            MapElements.into(
-                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
-                .via(
-                    (KafkaRecord<String, String> r) ->
-                        KV.of(keyOf(r.partition(), Long.parseLong(r.value())), r.value())))
+        .apply("Key", ParDo.of(new KeyFn(options.getRecordsPerSecond())))
         .apply("Count", ParDo.of(new RunningCountFn()))
         .apply(
             "Write",
@@ -115,6 +119,34 @@ public final class KafkaCrashTestPipeline {
   /** The output value of id {@code id}, the {@code count}-th record of its key. */
   static String value(long id, String key, long count) {
     return id + "," + key + "," + count;
+  }
+
+  /**
+   * Keys a record by its partition and id ({@link #keyOf}); at most {@code recordsPerSecond} per
+   * instance if positive. Fused with the read, so the limit slows the reading, not a queue's
+   * consumer (a backlog in the queues would delay the checkpoint barriers behind it).
+   */
+  static final class KeyFn extends DoFn<KafkaRecord<String, String>, KV<String, String>> {
+    private final double recordsPerSecond;
+    private transient @Nullable RateLimiter limiter;
+
+    KeyFn(double recordsPerSecond) {
+      this.recordsPerSecond = recordsPerSecond;
+    }
+
+    @Setup
+    public void setup() {
+      limiter = recordsPerSecond > 0 ? RateLimiter.create(recordsPerSecond) : null;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KafkaRecord<String, String> record, OutputReceiver<KV<String, String>> out) {
+      if (limiter != null) {
+        limiter.acquire();
+      }
+      out.output(KV.of(keyOf(record.partition(), Long.parseLong(record.value())), record.value()));
+    }
   }
 
   /** Running count of each key's records, in value state; emits {@code id -> "id,key,count"}. */
