@@ -171,8 +171,7 @@ public final class FlightDelaysStreaming {
    *   <li>{@code WriteResults}: every hourly and daily result as one record, key {@value
    *       FlightDelays#HOURLY_DIR} or {@value FlightDelays#DAILY_TOP_DIR}, value the JSON line,
    *       written to {@code --outputTopic} with {@code KafkaIO.write()} (exactly-once: one Kafka
-   *       transaction per epoch and shard; at-least-once on RealtimeRunner, which has no
-   *       checkpoints yet);
+   *       transaction per epoch and shard; on RealtimeRunner per checkpoint and shard);
    *   <li>with {@code --warehouse}, the same results into the Iceberg tables of {@link
    *       LakehouseOutput} (one commit per table per epoch).
    * </ul>
@@ -185,8 +184,6 @@ public final class FlightDelaysStreaming {
   public static Pipeline build(
       Pipeline pipeline, FlightDelaysStreamingOptions options, String bootstrapServers) {
     Duration maxOutOfOrderness = Duration.standardMinutes(options.getMaxOutOfOrdernessMinutes());
-    // RealtimeRunner refuses sinks that commit per epoch until it has checkpoints
-    boolean atLeastOnce = StreamingJob.realtime(options);
     KafkaIO.Read<String, String> read =
         KafkaIO.<String, String>read()
             .withBootstrapServers(bootstrapServers)
@@ -201,7 +198,7 @@ public final class FlightDelaysStreaming {
             .withConsumerConfig(Map.of(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none"));
     PCollection<String> rows =
         pipeline
-            .apply("ReadFlights", atLeastOnce ? read.withAtLeastOnceDeadLetters() : read)
+            .apply("ReadFlights", read)
             .apply("DropEndOfReplayMarkers", Filter.by(new IsFlight()))
             .apply("Values", MapElements.via(new Value()));
     PCollectionTuple results =
@@ -228,9 +225,6 @@ public final class FlightDelaysStreaming {
             .withTopic(options.getOutputTopic())
             .withKeySerializer(StringSerializer.class)
             .withValueSerializer(StringSerializer.class);
-    if (atLeastOnce) {
-      write = write.withAtLeastOnce();
-    }
     PCollectionList.of(hourly)
         .and(dailyTop)
         .apply("AllResults", Flatten.pCollections())

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -51,8 +52,7 @@ final class JobTopics {
           }
         }
       }
-      Map<String, TopicDescription> described =
-          admin.describeTopics(partitions.keySet()).allTopicNames().get();
+      Map<String, TopicDescription> described = describe(admin, partitions.keySet());
       for (var expected : partitions.entrySet()) {
         int actual = described.get(expected.getKey()).partitions().size();
         if (actual != expected.getValue()) {
@@ -62,6 +62,27 @@ final class JobTopics {
                       + " topic name",
                   expected.getKey(), actual, expected.getValue()));
         }
+      }
+    }
+  }
+
+  /**
+   * Describes {@code topics}, retrying for up to 5 s while the broker does not know a topic yet:
+   * right after {@code createTopics} returns, a broker's metadata may lag the controller's
+   * ({@code UnknownTopicOrPartitionException}).
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, java.util.Set<String> topics)
+      throws ExecutionException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return admin.describeTopics(topics).allTopicNames().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause()
+                instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+            || attempt == 50) {
+          throw e;
+        }
+        TimeUnit.MILLISECONDS.sleep(100); // back-off before asking the broker again
       }
     }
   }

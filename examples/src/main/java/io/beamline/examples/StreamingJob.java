@@ -140,15 +140,14 @@ public final class StreamingJob {
     }
     if (realtime(options) && options.getCheckpointDir() != null) {
       throw new IllegalArgumentException(
-          "The flights job does not resume on RealtimeRunner yet (its Kafka output is at-least-once"
-              + " there): leave --checkpointDir out; each run checkpoints into a directory of its"
-              + " own and a stopped run starts over");
+          "The flights job does not resume on RealtimeRunner yet: leave --checkpointDir out; each"
+              + " run checkpoints into a directory of its own and a stopped run starts over");
     }
     if (realtime(options) && options.getWarehouse() != null) {
       throw new IllegalArgumentException(
-          "RealtimeRunner does not write the Iceberg tables yet (their sink commits once per"
-              + " epoch, which RealtimeRunner gets with its checkpoints); leave --warehouse out:"
-              + " the output topic holds the same results");
+          "RealtimeRunner does not write the Iceberg tables (their sink commits once per epoch of"
+              + " one bundle, which RealtimeRunner's epochs are not); leave --warehouse out: the"
+              + " output topic holds the same results");
     }
     if (options.getInputPartitions() < 1) {
       throw new IllegalArgumentException("--inputPartitions must be at least 1");
@@ -161,7 +160,7 @@ public final class StreamingJob {
     }
   }
 
-  /** True if the job runs on RealtimeRunner: no checkpoint, no lakehouse, at-least-once output. */
+  /** True if the job runs on RealtimeRunner: no checkpoint to resume, no lakehouse. */
   static boolean realtime(FlightDelaysStreamingOptions options) {
     return RealtimeRunner.class.isAssignableFrom(options.getRunner());
   }
@@ -291,9 +290,9 @@ public final class StreamingJob {
           String.format(
               Locale.ROOT,
               realtime
-                  ? "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO (at least once);"
-                      + " parallelism %d, every stage running continuously%s, watermark %d min"
-                      + " behind the latest departure read"
+                  ? "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO (exactly once, a"
+                      + " transaction per checkpoint); parallelism %d, every stage running"
+                      + " continuously%s, watermark %d min behind the latest departure read"
                   : "  pipeline    KafkaIO -> FlightDelayAnalytics -> KafkaIO and Iceberg (exactly"
                       + " once); parallelism %d, batch interval %s, watermark %d min behind the"
                       + " latest departure read",

@@ -141,7 +141,8 @@ public class FlightDelaysStreamingIT {
           assertThrows(
               IllegalArgumentException.class,
               () -> StreamingJob.check(options("rt2", "--runner=RealtimeRunner", option)));
-      assertThat(e.getMessage(), containsString("RealtimeRunner does not"));
+      assertThat(e.getMessage(), containsString("RealtimeRunner"));
+      assertThat(e.getMessage(), containsString("leave --" + option.substring(2, option.indexOf('='))));
     }
   }
 
