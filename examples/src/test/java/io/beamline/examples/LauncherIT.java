@@ -119,11 +119,11 @@ public class LauncherIT {
   }
 
   @Test
-  public void whatRealtimeRunnerCannotDoYetIsAUsageError() throws Exception {
+  public void whatRealtimeRunnerCannotDoIsAUsageError() throws Exception {
     assertUsageError(
         run("flights", "--runner=RealtimeRunner", "--warehouse=" + tmp.getRoot()),
-        "RealtimeRunner does not write the Iceberg tables yet (their sink commits once per epoch,"
-            + " which RealtimeRunner gets with its checkpoints); leave --warehouse out: the output"
+        "RealtimeRunner does not write the Iceberg tables (their sink commits once per epoch of one"
+            + " bundle, which RealtimeRunner's epochs are not); leave --warehouse out: the output"
             + " topic holds the same results",
         "./beamline flights --help=FlightDelaysStreamingOptions lists the options");
     assertUsageError(

@@ -251,11 +251,27 @@ final class EpochPlanner implements AutoCloseable, SourcePositions {
       try {
         source.close();
       } catch (Exception e) {
-        LOG.warn("Closing a source failed", e);
+        if (causedByInterrupt(e)) {
+          // cancel() may interrupt the driver after the loop saw the cancel and began closing
+          interrupted |= Thread.interrupted();
+          LOG.info("Closing a source was interrupted by the run's cancel: {}", e.toString());
+        } else {
+          LOG.warn("Closing a source failed", e);
+        }
       }
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static boolean causedByInterrupt(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedException
+          || t.getClass().getSimpleName().equals("InterruptException")) {
+        return true;
+      }
+    }
+    return false;
   }
 }
