@@ -133,18 +133,7 @@ final class UnboundedSplits implements SourceTask.SourceReader {
    */
   static UnboundedSplits resumed(List<JsonNode> entries, String stepName, PipelineOptions options)
       throws IOException {
-    UnboundedSplits reading = null;
-    for (JsonNode entry : entries) {
-      UnboundedSource<Object, CheckpointMark> sub = UnboundedSplitLog.subSource(entry, stepName);
-      if (reading == null) {
-        reading = new UnboundedSplits(sub);
-      }
-      byte[] end = UnboundedSplitLog.mark(entry, "end");
-      UnboundedSource.UnboundedReader<Object> reader =
-          sub.createReader(options, UnboundedSplitLog.decode(reading.markCoder, end));
-      reading.add(new Split(sub, reader, end, UnboundedSplitLog.watermark(entry)));
-    }
-    return reading == null ? new UnboundedSplits(null) : reading;
+    return logged(entries, stepName, options, false);
   }
 
   /**
@@ -159,29 +148,40 @@ final class UnboundedSplits implements SourceTask.SourceReader {
    */
   static UnboundedSplits replaying(List<JsonNode> entries, String stepName, PipelineOptions options)
       throws IOException {
+    return logged(entries, stepName, options, true);
+  }
+
+  /** Readers of logged splits: after them ({@code end} marks), or again over them ({@code replay}). */
+  private static UnboundedSplits logged(
+      List<JsonNode> entries, String stepName, PipelineOptions options, boolean replay)
+      throws IOException {
     UnboundedSplits reading = null;
     for (JsonNode entry : entries) {
       UnboundedSource<Object, CheckpointMark> sub = UnboundedSplitLog.subSource(entry, stepName);
       if (reading == null) {
         reading = new UnboundedSplits(sub);
       }
-      byte[] start = UnboundedSplitLog.mark(entry, "start");
-      UnboundedSource.UnboundedReader<Object> reader =
-          sub.createReader(options, UnboundedSplitLog.decode(reading.markCoder, start));
-      Split split = new Split(sub, reader, start, BoundedWindow.TIMESTAMP_MIN_VALUE);
       byte[] end = UnboundedSplitLog.mark(entry, "end");
-      if (reader instanceof OffsetRangeReader ranges && end != null) {
-        ranges.limitTo(UnboundedSplitLog.decode(reading.markCoder, end));
-      } else {
-        split.replayRecords = entry.path("records").asLong();
+      byte[] from = replay ? UnboundedSplitLog.mark(entry, "start") : end;
+      UnboundedSource.UnboundedReader<Object> reader =
+          sub.createReader(options, UnboundedSplitLog.decode(reading.markCoder, from));
+      Instant watermark = UnboundedSplitLog.watermark(entry);
+      Split split =
+          new Split(sub, reader, from, replay ? BoundedWindow.TIMESTAMP_MIN_VALUE : watermark);
+      if (replay) {
+        if (reader instanceof OffsetRangeReader ranges && end != null) {
+          ranges.limitTo(UnboundedSplitLog.decode(reading.markCoder, end));
+        } else {
+          split.replayRecords = entry.path("records").asLong();
+        }
+        split.replayWatermark = watermark;
       }
-      split.replayWatermark = UnboundedSplitLog.watermark(entry);
       reading.add(split);
     }
     if (reading == null) {
       return new UnboundedSplits(null);
     }
-    reading.replaying = true;
+    reading.replaying = replay;
     return reading;
   }
 
