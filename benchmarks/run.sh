@@ -8,7 +8,8 @@
 #                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
 #   benchmarks/run.sh kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]
 #                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [--count-per-key] [options]
-#                     (systems: beamline[-alo] on MicroBatchRunner, realtime on RealtimeRunner, floor[-alo];
+#                     (systems: beamline[-alo] on MicroBatchRunner, realtime[-cp|-eos] on RealtimeRunner
+#                      (-cp: barrier checkpoints every interval; -eos: and the exactly-once sink), floor[-alo];
 #                      --count-per-key adds a keyed running count, every update emitted)
 #   benchmarks/run.sh kafka-throughput [--systems=beamline,beamline-1m,floor] [--intervals=1s]
 #                     [--records=2m] [--warmup-records=200k] [--warmups=1] [--iterations=2] [options]

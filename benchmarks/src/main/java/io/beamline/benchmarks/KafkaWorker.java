@@ -47,9 +47,11 @@ import org.joda.time.Duration;
  *
  * <p>Systems ({@code --system=}): {@code beamline} (MicroBatchRunner: {@code io.beamline.io.kafka.KafkaIO.read()}
  * → {@link KafkaCopy#transform} → {@code KafkaIO.write()}, exactly-once, {@code --checkpointDir} in a new
- * directory under {@code --tmp-dir}), {@code realtime} (the same pipeline on RealtimeRunner, always at-least-once
- * until its barrier checkpoints land; {@code -<N>[k|m]} is its {@code --maxBundleElements}, {@code --realtime-args}
- * pass more), {@code flink} (the same pipeline on FlinkRunner in streaming mode, embedded mini-cluster, detached,
+ * directory under {@code --tmp-dir}), {@code realtime} (the same pipeline on RealtimeRunner, at-least-once and without
+ * checkpoints; {@code -cp}: a barrier checkpoint every interval ({@code --checkpointInterval}) in a new directory under
+ * {@code --tmp-dir}, sink still at-least-once; {@code -eos}: checkpoints and exactly-once, one Kafka transaction per
+ * checkpoint and shard; {@code -<N>[k|m]} is its {@code
+ * --maxBundleElements}, {@code --realtime-args} pass more), {@code flink} (the same pipeline on FlinkRunner in streaming mode, embedded mini-cluster, detached,
  * at-least-once: the io-kafka sink without transactions; {@code -<N>} is its {@code --maxBundleSize}, {@code
  * --flink-args} pass more) and {@code floor} (the plain kafka-clients loop, {@link KafkaFloor}); suffixes
  * {@code -alo} (at-least-once: {@code KafkaIO.write().withAtLeastOnce()} / no transactions), {@code -<N>[k|m]}
@@ -66,7 +68,7 @@ public final class KafkaWorker {
   /** A parsed system name. */
   record SystemSpec(
       String name, boolean beamline, boolean realtime, boolean flink, boolean exactlyOnce, long maxRecords,
-      int threads) {
+      int threads, boolean checkpoints) {
 
     /**
      * The runner of a pipeline system: {@code realtime[-...]} runs on RealtimeRunner, {@code flink[-...]} on
@@ -100,9 +102,10 @@ public final class KafkaWorker {
           throw new IllegalArgumentException(
               "system must be beamline[-...], realtime[-...], flink[-...] or floor[-...], got '" + name + "'");
       }
-      // RealtimeRunner has no exactly-once sink yet (issue 11); io-kafka's exactly-once sink needs Beamline's
-      // epochs, so on FlinkRunner the same pipeline runs at-least-once
+      // RealtimeRunner is at-least-once unless -eos; io-kafka's exactly-once sink needs Beamline's epochs, so on
+      // FlinkRunner the same pipeline runs at-least-once
       boolean exactlyOnce = !realtime && !flink;
+      boolean checkpoints = false; // RealtimeRunner: -cp (at-least-once sink) or -eos
       long maxRecords = -1;
       int threads = 0; // the floor: one loop per --parallelism
       for (int i = 1; i < parts.length; i++) {
@@ -110,16 +113,21 @@ public final class KafkaWorker {
         Matcher t = THREADS.matcher(parts[i]);
         if ("alo".equals(parts[i])) {
           exactlyOnce = false;
+        } else if ("eos".equals(parts[i]) && realtime) {
+          exactlyOnce = true;
+        } else if ("cp".equals(parts[i]) && realtime) {
+          checkpoints = true;
         } else if (count.matches()) {
           maxRecords = BenchmarkPipelines.parseCount(count.group(1), count.group(2));
         } else if (t.matches() && !beamline) {
           threads = Integer.parseInt(t.group(1));
         } else {
           throw new IllegalArgumentException("unknown part '" + parts[i] + "' of system '" + name
-              + "' (known: alo, <N>[k|m], and <T>t for floor)");
+              + "' (known: alo, eos and cp for realtime, <N>[k|m], and <T>t for floor)");
         }
       }
-      return new SystemSpec(name, beamline, realtime, flink, exactlyOnce, maxRecords, threads);
+      return new SystemSpec(
+          name, beamline, realtime, flink, exactlyOnce, maxRecords, threads, checkpoints || exactlyOnce);
     }
   }
 
@@ -213,6 +221,11 @@ public final class KafkaWorker {
       List<String> args = new ArrayList<>(Runners.streamingPipelineArgs(system.runner(), parallelism));
       args.add("--jobName=" + runId.replaceAll("[^A-Za-z0-9-]", "-"));
       if (system.realtime()) {
+        if (system.checkpoints()) {
+          args.removeIf(a -> a.startsWith("--checkpointInterval="));
+          args.add("--checkpointInterval=" + interval);
+          args.add("--checkpointDir=" + checkpointDir);
+        }
         if (system.maxRecords() > 0) {
           args.add("--maxBundleElements=" + system.maxRecords());
         }

@@ -1,6 +1,7 @@
 package io.beamline.runners.realtime;
 
 import java.util.List;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What a real-time run did in one progress interval ({@code --progressInterval}, default 1 s).
@@ -22,6 +23,8 @@ import java.util.List;
  * @param watermark the lowest output watermark of any stage, ISO-8601 (or {@code -inf}/{@code
  *     +inf})
  * @param stages per stage, in plan order
+ * @param checkpoint the last checkpoint completed by the end of the interval, or null (none yet,
+ *     or a run without checkpoints)
  */
 public record RealtimeProgress(
     long interval,
@@ -32,7 +35,26 @@ public record RealtimeProgress(
     long latencyP50Ms,
     long latencyP99Ms,
     String watermark,
-    List<Stage> stages) {
+    List<Stage> stages,
+    @Nullable Checkpoint checkpoint) {
+
+  /**
+   * A completed barrier checkpoint (see docs/checkpoints.md).
+   *
+   * @param epoch its epoch number
+   * @param checkpoints checkpoints the run completed so far
+   * @param alignmentMs from injecting its barrier until every task had acked it
+   * @param writeMs writing its state and {@code commits/N} (after {@code offsets/N})
+   * @param stateBytes heap state it wrote (a base or a delta)
+   * @param delta whether that state is a delta of the keys used since the last checkpoint
+   */
+  public record Checkpoint(
+      long epoch,
+      long checkpoints,
+      long alignmentMs,
+      long writeMs,
+      long stateBytes,
+      boolean delta) {}
 
   /**
    * One stage in one interval.

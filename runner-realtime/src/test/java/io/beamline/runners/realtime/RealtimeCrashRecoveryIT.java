@@ -7,10 +7,12 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
 
 import io.beamline.sdk.testing.CrashHarness;
 import io.beamline.sdk.testing.CrashTestPipeline;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -68,6 +70,10 @@ public class RealtimeCrashRecoveryIT {
         "commits naming delta chains",
         CrashHarness.commitsWithDeltas(crashed.resolve("checkpoint")),
         greaterThanOrEqualTo(1));
+    List<String> progress = Files.readAllLines(crashed.resolve("progress.jsonl"));
+    assertTrue(
+        "progress lines report the last checkpoint",
+        progress.stream().anyMatch(l -> l.contains("\"checkpoint\":{\"epoch\":")));
     System.out.printf(
         "realtime crash test: %d kills, %d lines, %d duplicate lines from re-read input%n",
         kills, actual.size(), allLines(crashed.resolve("out")).size() - actual.size());
@@ -97,6 +103,7 @@ public class RealtimeCrashRecoveryIT {
             "--ratePerSecond=" + RATE_PER_READER,
             "--checkpointDir=" + dir.resolve("checkpoint"),
             "--outputDir=" + dir.resolve("out"),
+            "--progressFile=" + dir.resolve("progress.jsonl"),
             "--replayUncommittedEpoch=" + replay));
   }
 }

@@ -1,6 +1,7 @@
 package io.beamline.runners.realtime.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.beamline.runners.realtime.RealtimeProgress;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.state.StateSnapshots;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
@@ -132,6 +134,10 @@ final class CheckpointCoordinator implements Runnable {
   /** The run's id (the checkpoint's), and the epoch replayed from {@code offsets/N}, or -1. */
   private final String runId;
   private final long replayEpoch;
+  /** Where completed checkpoints are reported (progress); and how many there were. */
+  private Consumer<RealtimeProgress.Checkpoint>
+      progress = c -> {};
+  private long completed;
   private final java.util.concurrent.atomic.LongAdder sinkCommitNanos =
       new java.util.concurrent.atomic.LongAdder();
 
@@ -164,6 +170,13 @@ final class CheckpointCoordinator implements Runnable {
     this.runId = runId;
     this.replayEpoch = replayEpoch;
     this.sources = new CheckpointSources(plan, parallelism);
+  }
+
+  /** Reports every completed checkpoint to {@code progress} (before the run starts). */
+  void reportTo(
+      Consumer<RealtimeProgress.Checkpoint>
+          progress) {
+    this.progress = progress;
   }
 
   long firstEpoch() {
@@ -206,7 +219,17 @@ final class CheckpointCoordinator implements Runnable {
         if (checkpoint == null) {
           return;
         }
+        long writing = System.nanoTime();
         listener.completed(checkpoint);
+        completed++;
+        progress.accept(
+            new RealtimeProgress.Checkpoint(
+                epoch,
+                completed,
+                TimeUnit.NANOSECONDS.toMillis(checkpoint.alignmentNanos()),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writing),
+                checkpoint.heap().length,
+                checkpoint.delta()));
         CheckpointCoordinator.Committed committed = new CheckpointCoordinator.Committed(epoch);
         for (Inbox source : sources) {
           source.control(committed);

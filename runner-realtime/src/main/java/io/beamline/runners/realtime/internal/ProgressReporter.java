@@ -1,5 +1,6 @@
 package io.beamline.runners.realtime.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.beamline.runners.realtime.RealtimeProgress;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -35,7 +37,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ProgressReporter implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ProgressReporter.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Leaves out what is not there (a run without checkpoints has no {@code checkpoint}). */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
   private static final int KEEP = 100;
 
   private final ExecutablePlan plan;
@@ -53,6 +57,9 @@ final class ProgressReporter implements Runnable {
   private long lastNanos = System.nanoTime();
   private long interval;
   private volatile boolean stopped;
+  /** Set by the checkpoint coordinator's thread. */
+  private final AtomicReference<RealtimeProgress.Checkpoint> lastCheckpoint =
+      new AtomicReference<>();
 
   ProgressReporter(
       ExecutablePlan plan,
@@ -69,6 +76,11 @@ final class ProgressReporter implements Runnable {
     this.latency = latency;
     this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
     this.file = file;
+  }
+
+  /** A checkpoint completed; the next reports show it. Any thread. */
+  void checkpointed(RealtimeProgress.Checkpoint checkpoint) {
+    lastCheckpoint.set(checkpoint);
   }
 
   @Override
@@ -146,7 +158,8 @@ final class ProgressReporter implements Runnable {
             LatencyHistogram.percentile(lastLatency, latencies, 50),
             LatencyHistogram.percentile(lastLatency, latencies, 99),
             format(low),
-            stages);
+            stages,
+            lastCheckpoint.get());
     lastIn = in;
     lastOut = out;
     lastLatency = latencies;

@@ -291,6 +291,9 @@ public final class RealtimeEngine {
     progress =
         new ProgressReporter(
             plan, tasks, topology, watermarks, latency, progressIntervalMillis, progressFile);
+    if (coordinator != null) {
+      coordinator.reportTo(progress::checkpointed);
+    }
     AtomicLong activity = new AtomicLong();
     List<Inbox> allInboxes = new ArrayList<>();
     for (Stage stage : plan.stages()) {
