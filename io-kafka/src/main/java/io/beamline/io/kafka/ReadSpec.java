@@ -40,9 +40,19 @@ final class ReadSpec<K, V> implements Serializable {
   }
 
   /**
+   * How long the broker may hold a fetch that finds nothing (Kafka's {@code fetch.max.wait.ms},
+   * default 500 ms), unless the user sets it. A reader asks the broker for the partitions' ends
+   * when it takes a checkpoint mark (to tell idle partitions), and that request waits on the same
+   * connection behind a fetch held open on an idle topic: with Kafka's default a checkpoint barrier
+   * on RealtimeRunner waited up to 0.86 s when the input stopped (docs/benchmarks.md).
+   */
+  static final int FETCH_MAX_WAIT_MS = 20;
+
+  /**
    * The consumer configuration every reader uses: the user's, then what exactly-once reading needs
    * ({@code read_committed}, never auto-committed, byte-array deserializers: deserialization is
-   * done by the reader so that a failure becomes a dead letter).
+   * done by the reader so that a failure becomes a dead letter), and {@value #FETCH_MAX_WAIT_MS} ms
+   * of {@code fetch.max.wait.ms} unless the user sets it.
    */
   Map<String, Object> consumerConfig(String clientId) {
     Map<String, Object> config = new HashMap<>(consumerConfig);
@@ -53,6 +63,7 @@ final class ReadSpec<K, V> implements Serializable {
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     config.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, FETCH_MAX_WAIT_MS);
     config.remove(ConsumerConfig.GROUP_ID_CONFIG); // partitions are assigned, never subscribed
     return config;
   }
