@@ -125,10 +125,7 @@ public final class PipelineTranslator {
     PipelineTranslator translator = new PipelineTranslator(pipeline, bounded, fusion);
     pipeline.traverseTopologically(translator.new Visitor());
     return new ExecutablePlan(
-        translator.stages,
-        translator.exchanges,
-        bounded,
-        translator.transactionalSinks,
+        translator.stages, translator.exchanges, bounded, translator.transactionalSinks,
         translator.sinksNotCommittingAtBarriers);
   }
 
