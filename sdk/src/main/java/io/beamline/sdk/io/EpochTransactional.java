@@ -11,8 +11,7 @@ public interface EpochTransactional {
   /**
    * Whether this instance commits its output per epoch (true by default). A sink that can also run
    * in an at-least-once mode answers false there: it then needs neither epochs nor a fixed
-   * parallelism, and a runner without epochs (RealtimeRunner, until its barrier checkpoints) runs
-   * it instead of refusing the pipeline.
+   * parallelism, and RealtimeRunner runs it without checkpoints too.
    */
   default boolean commitsPerEpoch() {
     return true;

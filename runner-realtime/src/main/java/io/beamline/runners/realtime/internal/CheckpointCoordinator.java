@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
@@ -135,11 +136,10 @@ final class CheckpointCoordinator implements Runnable {
   private final String runId;
   private final long replayEpoch;
   /** Where completed checkpoints are reported (progress); and how many there were. */
-  private Consumer<RealtimeProgress.Checkpoint>
-      progress = c -> {};
+  private Consumer<RealtimeProgress.Checkpoint> progress = c -> {};
   private long completed;
-  private final java.util.concurrent.atomic.LongAdder sinkCommitNanos =
-      new java.util.concurrent.atomic.LongAdder();
+  /** What {@link EpochInfo} needs for sinks' commit time; not reported on this runner yet. */
+  private final LongAdder sinkCommitNanos = new LongAdder();
 
   /**
    * @param snapshots assembles images into the run's snapshot layout
@@ -173,9 +173,7 @@ final class CheckpointCoordinator implements Runnable {
   }
 
   /** Reports every completed checkpoint to {@code progress} (before the run starts). */
-  void reportTo(
-      Consumer<RealtimeProgress.Checkpoint>
-          progress) {
+  void reportTo(Consumer<RealtimeProgress.Checkpoint> progress) {
     this.progress = progress;
   }
 

@@ -35,8 +35,9 @@ import org.joda.time.Instant;
  * checkpoint in {@code state/N/rocksdb} every epoch (incremental by construction: its SST files
  * are hard links).
  *
- * <p>Shared by both runners: MicroBatchRunner writes an epoch as it runs it; RealtimeRunner will
- * write a barrier checkpoint the same way (issue 11), so that one directory serves both.
+ * <p>Shared by both runners: MicroBatchRunner writes an epoch as it runs it; RealtimeRunner writes
+ * a barrier checkpoint through {@link #snapshot(long, byte[], boolean, long, long)}, so that one
+ * directory serves both.
  *
  * <p>Threading: one thread at a time (MicroBatchRunner's driver thread, RealtimeRunner's checkpoint
  * coordinator).
