@@ -97,7 +97,8 @@ public final class EpochLoop {
     EpochPlanner planner = new EpochPlanner(plan, runner, config, tuner);
     StageScheduler scheduler = null;
     try {
-      rocksDb = rocksDbDir == null ? null : Recovery.openRocksDb(log, rocksDbDir);
+      rocksDb =
+          rocksDbDir == null ? null : Recovery.openRocksDb(log, rocksDbDir, runner.parallelism());
       scheduler = new StageScheduler(runner, rocksDb);
       EpochCommitter committer =
           log == null ? null : new EpochCommitter(log, settings, scheduler.snapshots(), rocksDb);

@@ -180,7 +180,8 @@ final class StageScheduler implements AutoCloseable {
       stores[p] =
           rocksDb == null
               ? new KeyedStateStore()
-              : KeyedStateStore.rocksDb(rocksDb, stage.id(), stage.inputExchange().keyCoder());
+              : KeyedStateStore.rocksDb(
+                  rocksDb, stage.id(), p, stage.inputExchange().keyCoder());
     }
     return stores;
   }

@@ -75,6 +75,7 @@ public final class EpochCommitter {
   private long deltaKeys;
   /** This epoch's delta if it goes inline into its commit, else null. */
   private byte @Nullable [] inlineDelta;
+  private long lastRocksDbSnapshotNanos;
 
   public EpochCommitter(
       CheckpointLog log,
@@ -105,14 +106,35 @@ public final class EpochCommitter {
    */
   public long snapshot(long epoch) throws Exception {
     long written = writeHeap(epoch);
-    if (rocksDb != null) {
-      Path target = log.stateDir(epoch).resolve(ROCKSDB);
-      if (Files.exists(target)) { // left by an attempt of this epoch before a crash
-        MoreFiles.deleteRecursively(target, RecursiveDeleteOption.ALLOW_INSECURE);
-      }
-      rocksDb.checkpoint(target);
-    }
+    snapshotRocksDb(epoch);
     return written;
+  }
+
+  /** Checkpoints RocksDB, if the run has it, into {@code state/N/rocksdb}. */
+  private void snapshotRocksDb(long epoch) throws Exception {
+    if (rocksDb == null) {
+      return;
+    }
+    long start = System.nanoTime();
+    Path target = log.stateDir(epoch).resolve(ROCKSDB);
+    if (Files.exists(target)) { // left by an attempt of this epoch before a crash
+      MoreFiles.deleteRecursively(target, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+    rocksDb.checkpoint(target);
+    lastRocksDbSnapshotNanos = System.nanoTime() - start;
+  }
+
+  /**
+   * Nanoseconds the last snapshot spent on RocksDB (flushing memtables and hard-linking SST files
+   * into {@code state/N/rocksdb}), or -1 if the run has no RocksDB state.
+   */
+  public long lastRocksDbSnapshotNanos() {
+    return rocksDb == null ? -1 : lastRocksDbSnapshotNanos;
+  }
+
+  /** The run's RocksDB state store, or null. */
+  public @Nullable RocksDbStore rocksDb() {
+    return rocksDb;
   }
 
   private long writeHeap(long epoch) throws Exception {
@@ -135,8 +157,9 @@ public final class EpochCommitter {
 
   /**
    * Writes the heap state of epoch {@code epoch} already encoded (RealtimeRunner assembles it from
-   * its tasks' images, {@link StateSnapshots#assemble}). Heap state only: RocksDB state at a
-   * barrier needs a per-task overlay that does not exist yet.
+   * its tasks' images, {@link StateSnapshots#assemble}), and checkpoints RocksDB if the run has it:
+   * the caller makes sure RocksDB then holds every task's writes up to its barrier and none after
+   * (RealtimeRunner's tasks write through {@link RocksDbStore.Overlay}s they apply at barriers).
    *
    * @param delta whether {@code heap} is a delta (it then extends the chain; see {@link
    *     #deltaFits}), else a base
@@ -149,7 +172,9 @@ public final class EpochCommitter {
     if (delta && lastHeapState == null) {
       throw new IllegalStateException("Epoch " + epoch + " has a delta but no base before it");
     }
-    return delta ? writeDelta(epoch, heap, dirtyKeys) : writeBase(epoch, heap, keys);
+    long written = delta ? writeDelta(epoch, heap, dirtyKeys) : writeBase(epoch, heap, keys);
+    snapshotRocksDb(epoch);
+    return written;
   }
 
   private long writeDelta(long epoch, byte[] delta, long dirtyKeys) throws Exception {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.CheckpointException;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
+import io.beamline.sdk.internal.state.StageKeyLayout;
 import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import java.nio.file.Files;
@@ -44,11 +45,14 @@ public final class Recovery {
   }
 
   /**
-   * Opens the run's RocksDB in {@code dir}: from the last committed snapshot if there is one.
+   * Opens the run's RocksDB in {@code dir}: from the last committed snapshot if there is one, with
+   * its watermark holds filed under the run's {@code parallelism} partitions ({@link
+   * StageKeyLayout#regroupHolds}).
    *
    * @throws CheckpointException if a committed epoch's RocksDB snapshot is missing
    */
-  public static RocksDbStore openRocksDb(@Nullable CheckpointLog log, Path dir) throws Exception {
+  public static RocksDbStore openRocksDb(@Nullable CheckpointLog log, Path dir, int parallelism)
+      throws Exception {
     OptionalLong committed = log == null ? OptionalLong.empty() : log.lastCommitted();
     Path snapshot =
         committed.isPresent()
@@ -65,9 +69,12 @@ public final class Recovery {
               + " is missing although its epoch is committed; the checkpoint directory was"
               + " modified by hand");
     }
-    return snapshot != null && Files.exists(snapshot)
-        ? RocksDbStore.restore(snapshot, dir)
-        : RocksDbStore.open(dir);
+    if (snapshot == null || !Files.exists(snapshot)) {
+      return RocksDbStore.open(dir);
+    }
+    RocksDbStore restored = RocksDbStore.restore(snapshot, dir);
+    StageKeyLayout.regroupHolds(restored, parallelism);
+    return restored;
   }
 
   /**

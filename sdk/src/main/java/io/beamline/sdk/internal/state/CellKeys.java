@@ -19,7 +19,9 @@ import org.joda.time.Instant;
  *               element: cell key | u32 len | encoded key | u64 seq → value
  * ordered list: counter: cell key → u64 next seq; element: cell key | ts | u64 seq → element
  * hold index (own column family):
- *               namespacePrefix[0, 8) | ts | cell key → (empty)
+ *               hold group | ts | cell key → (empty)
+ *               (hold group: 8 bytes the caller gives with the key's state, by default
+ *               namespacePrefix[0, 8), the operator prefix)
  * </pre>
  *
  * <p>{@code ts} is a timestamp in epoch milliseconds with its sign bit flipped ({@link

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import javax.annotation.Nullable;
+import org.rocksdb.AbstractWriteBatch;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -12,12 +14,17 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
 import org.rocksdb.WriteOptions;
 
 /**
  * One column family of a {@link RocksDbStore}: point reads and writes, ordered range scans and
  * range deletes, with RocksDB errors thrown as {@link UncheckedIOException}. Keys compare as
  * unsigned bytes.
+ *
+ * <p>On a thread with an {@link RocksDbStore.Overlay overlay}, writes go into the overlay's indexed
+ * batch instead of the database, and reads and scans see the batch over the database ({@code
+ * WriteBatchWithIndex#getFromBatchAndDB}, {@code newIteratorWithBase}).
  *
  * <p>Threading: thread-safe, as RocksDB is; every call first runs the store's open check.
  */
@@ -39,22 +46,33 @@ final class ColumnFamily {
   private final String name;
   private final RocksDB db;
   private final WriteOptions write;
+  private final ReadOptions read;
   private final Runnable checkOpen;
+  /** The calling thread's overlay batch, or null: write to the database. */
+  private final Supplier<WriteBatchWithIndex> overlay;
 
   ColumnFamily(
-      String name, ColumnFamilyHandle handle, RocksDB db, WriteOptions write, Runnable checkOpen) {
+      String name,
+      ColumnFamilyHandle handle,
+      RocksDB db,
+      RocksDbOptions options,
+      Runnable checkOpen,
+      Supplier<WriteBatchWithIndex> overlay) {
     this.name = name;
     this.handle = handle;
     this.db = db;
-    this.write = write;
+    this.write = options.write;
+    this.read = options.read;
     this.checkOpen = checkOpen;
+    this.overlay = overlay;
   }
 
   @Nullable
   byte[] get(byte[] key) {
     checkOpen.run();
+    WriteBatchWithIndex batch = overlay.get();
     try {
-      return db.get(handle, key);
+      return batch == null ? db.get(handle, key) : batch.getFromBatchAndDB(db, handle, read, key);
     } catch (RocksDBException e) {
       throw failure("read", e);
     }
@@ -62,8 +80,13 @@ final class ColumnFamily {
 
   void put(byte[] key, byte[] value) {
     checkOpen.run();
+    WriteBatchWithIndex batch = overlay.get();
     try {
-      db.put(handle, write, key, value);
+      if (batch == null) {
+        db.put(handle, write, key, value);
+      } else {
+        batch.put(handle, key, value);
+      }
     } catch (RocksDBException e) {
       throw failure("write", e);
     }
@@ -71,8 +94,13 @@ final class ColumnFamily {
 
   void delete(byte[] key) {
     checkOpen.run();
+    WriteBatchWithIndex batch = overlay.get();
     try {
-      db.delete(handle, write, key);
+      if (batch == null) {
+        db.delete(handle, write, key);
+      } else {
+        batch.delete(handle, key);
+      }
     } catch (RocksDBException e) {
       throw failure("delete", e);
     }
@@ -83,10 +111,14 @@ final class ColumnFamily {
     checkOpen.run();
     // The upper bound lets RocksDB stop at the end of the range instead of reading (and skipping
     // tombstones) past it.
+    WriteBatchWithIndex batch = overlay.get();
     try (Slice upper = to == null ? null : new Slice(to);
-        ReadOptions read = new ReadOptions();
+        ReadOptions bounded = new ReadOptions();
+        RocksIterator base =
+            db.newIterator(handle, upper == null ? bounded : bounded.setIterateUpperBound(upper));
         RocksIterator it =
-            db.newIterator(handle, upper == null ? read : read.setIterateUpperBound(upper))) {
+            batch == null ? base : batch.newIteratorWithBase(handle, base, bounded)) {
+      // with an overlay, the read options bound the batch's entries as well as the database's
       for (it.seek(from); it.isValid(); it.next()) {
         if (!visitor.visit(it.key(), it.value())) {
           return;
@@ -112,37 +144,63 @@ final class ColumnFamily {
     }
   }
 
-  /** Deletes every entry in {@code [from, to)}. */
+  /**
+   * Deletes every entry in {@code [from, to)}. On a thread with an overlay every entry gets a point
+   * delete (an indexed batch has no range tombstones).
+   */
   void clear(byte[] from, byte[] to) {
+    boolean overlaid = overlay.get() != null;
     List<byte[]> keys = new ArrayList<>();
     scan(
         from,
         to,
         (key, value) -> {
           keys.add(key);
-          return keys.size() <= POINT_DELETE_LIMIT;
+          return overlaid || keys.size() <= POINT_DELETE_LIMIT;
         });
     if (keys.isEmpty()) {
       return;
     }
-    try (WriteBatch batch = new WriteBatch()) {
-      if (keys.size() > POINT_DELETE_LIMIT) {
-        batch.deleteRange(handle, from, to);
-      } else {
-        for (byte[] key : keys) {
-          batch.delete(handle, key);
-        }
-      }
-      write(batch);
-    } catch (RocksDBException e) {
-      throw failure("clear a range", e);
-    }
+    write(
+        "clear a range",
+        batch -> {
+          if (keys.size() > POINT_DELETE_LIMIT && !overlaid) {
+            batch.deleteRange(handle, from, to);
+          } else {
+            for (byte[] key : keys) {
+              batch.delete(handle, key);
+            }
+          }
+        });
   }
 
-  /** Applies {@code batch} (which may span column families) atomically. */
-  void write(WriteBatch batch) throws RocksDBException {
+  /** Writes into one batch; see {@link #write(String, BatchWrites)}. */
+  @FunctionalInterface
+  interface BatchWrites {
+    void writeInto(AbstractWriteBatch batch) throws RocksDBException;
+  }
+
+  /**
+   * Applies the writes of {@code writes} (which may span column families) atomically: as one
+   * database write, or into the calling thread's overlay, which is applied whole.
+   *
+   * @param what for the error message, e.g. "append to a state cell"
+   */
+  void write(String what, BatchWrites writes) {
     checkOpen.run();
-    db.write(write, batch);
+    WriteBatchWithIndex overlaid = overlay.get();
+    try {
+      if (overlaid != null) {
+        writes.writeInto(overlaid);
+        return;
+      }
+      try (WriteBatch batch = new WriteBatch()) {
+        writes.writeInto(batch);
+        db.write(write, batch);
+      }
+    } catch (RocksDBException e) {
+      throw failure(what, e);
+    }
   }
 
   /** A numeric RocksDB property of this column family, e.g. {@code rocksdb.estimate-num-keys}. */

@@ -6,7 +6,6 @@ import io.beamline.sdk.internal.time.KeyedTimers;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -94,47 +93,46 @@ public final class KeyedStateStore {
   private Instant outputWatermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
   private final @Nullable RocksDbStore rocksDb;
   private final byte @Nullable [] operatorPrefix;
+  /** Where the partition's RocksDB watermark holds are indexed: stage id | partition. */
+  private final byte @Nullable [] holdGroup;
   private final @Nullable Coder<Object> keyCoder;
   private final KeyedIndex index = new KeyedIndex();
   private final Consumer<TimerData> timerSet = index::timerSet;
 
   /** A heap store. */
   public KeyedStateStore() {
-    this(null, 0, null);
+    this(null, 0, 0, null);
   }
 
-  private KeyedStateStore(@Nullable RocksDbStore rocksDb, int stageId, @Nullable Coder<?> keyCoder) {
+  private KeyedStateStore(
+      @Nullable RocksDbStore rocksDb, int stageId, int partition, @Nullable Coder<?> keyCoder) {
     this.rocksDb = rocksDb;
-    this.operatorPrefix =
-        rocksDb == null
-            ? null
-            : ByteBuffer.allocate(RocksDbStore.OPERATOR_PREFIX_BYTES).putInt(stageId).array();
+    this.operatorPrefix = rocksDb == null ? null : StageKeyLayout.holdGroup(stageId, 0);
+    this.holdGroup = rocksDb == null ? null : StageKeyLayout.holdGroup(stageId, partition);
     @SuppressWarnings("unchecked")
     Coder<Object> coder = (Coder<Object>) keyCoder;
     this.keyCoder = coder;
   }
 
   /**
-   * A store whose state cells live in {@code rocksDb}, under an operator prefix of the stage id
-   * (not the partition, so a restore with another parallelism finds every key's cells). Timers and
-   * the keys that have them stay on the heap.
+   * A store of partition {@code partition} whose state cells live in {@code rocksDb}, under an
+   * operator prefix of the stage id (not the partition, so a restore with another parallelism finds
+   * every key's cells); its watermark holds are indexed per partition (stage id | partition), so
+   * the partition's output watermark waits only for its own keys. Timers and the keys that have
+   * them stay on the heap. After a restore, {@link StageKeyLayout#regroupHolds} files the holds
+   * under the partitions of the run's parallelism.
    */
-  public static KeyedStateStore rocksDb(RocksDbStore rocksDb, int stageId, Coder<?> keyCoder) {
-    return new KeyedStateStore(rocksDb, stageId, keyCoder);
+  public static KeyedStateStore rocksDb(
+      RocksDbStore rocksDb, int stageId, int partition, Coder<?> keyCoder) {
+    return new KeyedStateStore(rocksDb, stageId, partition, keyCoder);
   }
 
   private StateInternals newState(ByteKey encodedKey, Object key) {
     if (rocksDb == null) {
       return new HoldTracking.StateInternals(key);
     }
-    byte[] encoded = encodedKey.bytes();
-    byte[] prefix =
-        ByteBuffer.allocate(operatorPrefix.length + 4 + encoded.length)
-            .put(operatorPrefix)
-            .putInt(encoded.length)
-            .put(encoded)
-            .array();
-    return rocksDb.stateInternals(prefix, key);
+    return rocksDb.stateInternals(
+        StageKeyLayout.namespacePrefix(operatorPrefix, encodedKey), key, holdGroup);
   }
 
   /**
@@ -262,7 +260,7 @@ public final class KeyedStateStore {
   public Instant earliestHold() {
     Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
     if (rocksDb != null) {
-      Instant held = rocksDb.earliestHold(operatorPrefix);
+      Instant held = rocksDb.earliestHold(holdGroup);
       earliest = held == null ? earliest : held;
     }
     Instant keyed = index.earliestHold(this::holdOf);

@@ -7,6 +7,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -33,6 +34,8 @@ final class RocksDbOptions implements AutoCloseable {
   final ColumnFamilyOptions small;
 
   final WriteOptions write;
+  /** Default reads, for point reads through an overlay's batch. */
+  final ReadOptions read;
 
   private final LRUCache blockCache;
   private final BloomFilter bloomFilter;
@@ -53,6 +56,7 @@ final class RocksDbOptions implements AutoCloseable {
         columnFamily(STATE_WRITE_BUFFER_BYTES).setCompressionType(CompressionType.LZ4_COMPRESSION);
     small = columnFamily(SMALL_WRITE_BUFFER_BYTES);
     write = new WriteOptions().setDisableWAL(true);
+    read = new ReadOptions();
   }
 
   private ColumnFamilyOptions columnFamily(long writeBufferBytes) {
@@ -70,6 +74,7 @@ final class RocksDbOptions implements AutoCloseable {
 
   @Override
   public void close() {
+    read.close();
     write.close();
     small.close();
     state.close();

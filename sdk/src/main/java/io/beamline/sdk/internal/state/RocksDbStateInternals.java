@@ -33,6 +33,7 @@ import org.apache.beam.sdk.util.CombineFnUtil;
 final class RocksDbStateInternals implements StateInternals {
   private final RocksDbStore store;
   private final byte[] namespacePrefix;
+  private final byte[] holdGroup;
   private final @Nullable Object key;
 
   private final StateTable states =
@@ -45,9 +46,11 @@ final class RocksDbStateInternals implements StateInternals {
         }
       };
 
-  RocksDbStateInternals(RocksDbStore store, byte[] namespacePrefix, @Nullable Object key) {
+  RocksDbStateInternals(
+      RocksDbStore store, byte[] namespacePrefix, byte[] holdGroup, @Nullable Object key) {
     this.store = store;
     this.namespacePrefix = namespacePrefix;
+    this.holdGroup = holdGroup;
     this.key = key;
   }
 
@@ -135,7 +138,7 @@ final class RocksDbStateInternals implements StateInternals {
     @Override
     public WatermarkHoldState bindWatermark(
         StateTag<WatermarkHoldState> spec, TimestampCombiner timestampCombiner) {
-      return new WatermarkHoldCell(store, cellKey(spec), timestampCombiner);
+      return new WatermarkHoldCell(store, cellKey(spec), holdGroup, timestampCombiner);
     }
   }
 }

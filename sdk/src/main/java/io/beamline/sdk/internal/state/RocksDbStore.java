@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.annotation.Nullable;
 import org.apache.beam.runners.core.StateInternals;
@@ -22,7 +24,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code default}: state cells, laid out as {@link CellKeys} describes. Collections store one
  *       entry per element, so adding to a bag or map never rewrites the collection.
  *   <li>{@code meta}: the raw area; its keys never collide with state cells.
- *   <li>{@code holds}: one entry per non-empty {@code WatermarkHoldState}, keyed by operator prefix
- *       and hold timestamp so the earliest hold of an operator is one seek.
+ *   <li>{@code holds}: one entry per non-empty {@code WatermarkHoldState}, keyed by hold group (by
+ *       default the operator prefix) and hold timestamp so the earliest hold of a group is one seek
+ *       ({@link HoldIndex}).
  * </ul>
  *
  * <h2>Namespace prefixes</h2>
@@ -50,9 +53,11 @@ import org.slf4j.LoggerFactory;
  * prefixes so that:
  *
  * <ol>
- *   <li>the first {@link #OPERATOR_PREFIX_BYTES} (8) bytes are the <em>operator prefix</em>, the
- *       unit {@link #earliestHold} reports on (for example a 4-byte operator id and a 4-byte
- *       partition, or an 8-byte operator id to get one hold over all partitions); and
+ *   <li>the first {@link #OPERATOR_PREFIX_BYTES} (8) bytes are the <em>operator prefix</em>, by
+ *       default the unit {@link #earliestHold} reports on (for example a 4-byte operator id and a
+ *       4-byte partition, or an 8-byte operator id to get one hold over all partitions; a caller
+ *       that keeps one operator's keys together but wants a hold per partition gives each key a
+ *       <em>hold group</em> instead, {@link #stateInternals(byte[], Object, byte[])}); and
  *   <li>no key's prefix is a proper prefix of another key's prefix, for example by ending it with
  *       the length-prefixed encoded key ({@code operatorPrefix | u32 length | key bytes}).
  *       Otherwise {@link #hasState} and cell scans of one key may see cells of another.
@@ -85,7 +90,6 @@ public final class RocksDbStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
   private static final byte[] META = "meta".getBytes(StandardCharsets.UTF_8);
   private static final byte[] HOLDS = "holds".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] EMPTY = new byte[0];
 
   static {
     RocksDB.loadLibrary();
@@ -100,6 +104,12 @@ public final class RocksDbStore implements AutoCloseable {
 
   private final ColumnFamily meta;
   private final ColumnFamily holds;
+  /** The hold index in {@link #holds}; hold cells update through it. */
+  final HoldIndex holdIndex;
+  /** The overlay of the calling thread, if it has one. */
+  private final ThreadLocal<Overlay> threadOverlay = new ThreadLocal<>();
+  /** Every overlay made, closed with the store. */
+  private final List<Overlay> overlays = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   private RocksDbStore(
@@ -108,9 +118,12 @@ public final class RocksDbStore implements AutoCloseable {
     this.options = options;
     this.db = db;
     this.handles = handles;
-    this.cells = new ColumnFamily("default", handles.get(0), db, options.write, this::checkOpen);
-    this.meta = new ColumnFamily("meta", handles.get(1), db, options.write, this::checkOpen);
-    this.holds = new ColumnFamily("holds", handles.get(2), db, options.write, this::checkOpen);
+    this.cells =
+        new ColumnFamily("default", handles.get(0), db, options, this::checkOpen, this::overlay);
+    this.meta = new ColumnFamily("meta", handles.get(1), db, options, this::checkOpen, this::overlay);
+    this.holds =
+        new ColumnFamily("holds", handles.get(2), db, options, this::checkOpen, this::overlay);
+    this.holdIndex = new HoldIndex(holds, cells);
   }
 
   /**
@@ -205,13 +218,54 @@ public final class RocksDbStore implements AutoCloseable {
         OPERATOR_PREFIX_BYTES,
         namespacePrefix.length);
     checkOpen();
-    return new RocksDbStateInternals(this, namespacePrefix.clone(), key);
+    byte[] prefix = namespacePrefix.clone();
+    return new RocksDbStateInternals(
+        this, prefix, Arrays.copyOf(prefix, OPERATOR_PREFIX_BYTES), key);
+  }
+
+  /**
+   * As {@link #stateInternals(byte[], Object)}, with the key's watermark holds indexed under {@code
+   * holdGroup} instead of its operator prefix: {@link #earliestHold}{@code (holdGroup)} is then the
+   * earliest hold of the keys given that group (say, of one partition of an operator whose cells
+   * are keyed by operator only). Every state of one key must use one group; {@link #regroupHolds}
+   * moves existing index entries to new groups.
+   *
+   * @throws IllegalArgumentException if {@code namespacePrefix} is shorter or {@code holdGroup} is
+   *     not {@link #OPERATOR_PREFIX_BYTES} long
+   */
+  public StateInternals stateInternals(
+      byte[] namespacePrefix, @Nullable Object key, byte[] holdGroup) {
+    checkArgument(
+        namespacePrefix.length >= OPERATOR_PREFIX_BYTES,
+        "a namespace prefix starts with a %s-byte operator prefix; got %s bytes",
+        OPERATOR_PREFIX_BYTES,
+        namespacePrefix.length);
+    checkArgument(
+        holdGroup.length == OPERATOR_PREFIX_BYTES,
+        "a hold group has %s bytes; got %s",
+        OPERATOR_PREFIX_BYTES,
+        holdGroup.length);
+    checkOpen();
+    return new RocksDbStateInternals(this, namespacePrefix.clone(), holdGroup.clone(), key);
+  }
+
+  /**
+   * Files every hold index entry under the group {@code groupOf} gives for its cell key (a hold
+   * cell's key, which starts with its namespace prefix): after a restore with another number of
+   * partitions, or from a store whose holds were grouped otherwise. One scan of the hold index;
+   * call it before the store is used.
+   */
+  public void regroupHolds(Function<byte[], byte[]> groupOf) {
+    int moved = holdIndex.regroup(groupOf);
+    if (moved > 0) {
+      LOG.debug("Moved {} watermark hold index entries to new groups", moved);
+    }
   }
 
   /**
    * The earliest {@code WatermarkHoldState} value over all keys whose namespace prefix starts
-   * with {@code operatorPrefix}, or null if none of them holds the watermark. One RocksDB seek in
-   * the hold index: O(log n) in the number of holds (plus the index entries of holds that moved or
+   * with {@code operatorPrefix} (or whose hold group it is), or null if none of them holds the
+   * watermark. One RocksDB seek in the hold index: O(log n) in the number of holds (plus the index entries of holds that moved or
    * were cleared and that compaction has not dropped yet, which the seek skips).
    *
    * @throws IllegalArgumentException if {@code operatorPrefix} is not {@link
@@ -223,14 +277,7 @@ public final class RocksDbStore implements AutoCloseable {
         "an operator prefix has %s bytes; got %s",
         OPERATOR_PREFIX_BYTES,
         operatorPrefix.length);
-    Instant[] earliest = {null};
-    holds.scanPrefix(
-        operatorPrefix,
-        (key, value) -> {
-          earliest[0] = CellKeys.readTimestamp(key, OPERATOR_PREFIX_BYTES);
-          return false;
-        });
-    return earliest[0];
+    return holdIndex.earliest(operatorPrefix);
   }
 
   /** True if any state cell is stored under {@code namespacePrefix}. */
@@ -302,6 +349,72 @@ public final class RocksDbStore implements AutoCloseable {
   }
 
   /**
+   * Gives the calling thread an overlay: from now on its writes (state cells, raw area, hold index)
+   * stay in the overlay, and its reads and scans see them over the database, until {@link
+   * Overlay#apply} writes them into the database. Other threads do not see them meanwhile, and
+   * neither does {@link #checkpoint}. A task of a run that checkpoints at barriers (RealtimeRunner)
+   * takes one, applies it at each barrier and so keeps its writes after the barrier out of the
+   * checkpoint the other tasks are still reaching.
+   *
+   * @throws IllegalStateException if the calling thread already has one, or the store is closed
+   */
+  public Overlay overlayThisThread() {
+    checkOpen();
+    checkState(threadOverlay.get() == null, "this thread already has an overlay");
+    Overlay overlay = new Overlay();
+    overlays.add(overlay);
+    threadOverlay.set(overlay);
+    return overlay;
+  }
+
+  private @Nullable WriteBatchWithIndex overlay() {
+    Overlay overlay = threadOverlay.get();
+    return overlay == null ? null : overlay.batch;
+  }
+
+  /**
+   * One thread's writes held back from the database ({@link #overlayThisThread}), in a RocksDB
+   * {@code WriteBatchWithIndex} (in memory: its size grows with the writes between two {@link
+   * #apply}s).
+   *
+   * <p>Threading: used by its thread; {@link #apply} may run on another thread once its thread no
+   * longer uses the store (a task that ended hands it over).
+   */
+  public final class Overlay {
+    private final WriteBatchWithIndex batch = new WriteBatchWithIndex(true);
+
+    private Overlay() {}
+
+    /**
+     * Writes every entry into the database atomically and empties the overlay, which stays in
+     * use.
+     *
+     * @throws IOException if RocksDB cannot write the batch
+     */
+    public synchronized void apply() throws IOException {
+      checkOpen();
+      if (batch.count() == 0) {
+        return;
+      }
+      try {
+        db.write(options.write, batch);
+      } catch (RocksDBException e) {
+        throw new IOException("Cannot apply a task's writes to the RocksDB state store", e);
+      }
+      batch.clear();
+    }
+
+    /** Entries (puts and deletes) waiting for {@link #apply}. */
+    public synchronized int size() {
+      return batch.count();
+    }
+
+    private synchronized void close() {
+      batch.close();
+    }
+  }
+
+  /**
    * Approximate bytes the store occupies: SST files on disk plus memtables in native memory, over
    * all column families. From RocksDB's {@code rocksdb.total-sst-files-size} and {@code
    * rocksdb.cur-size-all-mem-tables}; for progress reports, not for accounting.
@@ -341,6 +454,7 @@ public final class RocksDbStore implements AutoCloseable {
       return;
     }
     closed = true;
+    overlays.forEach(Overlay::close);
     handles.forEach(ColumnFamilyHandle::close);
     db.close();
     options.close();
@@ -357,50 +471,12 @@ public final class RocksDbStore implements AutoCloseable {
   void appendWithSequence(byte[] counterKey, byte[] elementPrefix, byte[] value) {
     byte[] counter = cells.get(counterKey);
     long seq = counter == null ? 0 : CellKeys.readLong(counter, 0);
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.put(cells.handle, CellKeys.concat(elementPrefix, CellKeys.longBytes(seq)), value);
-      batch.put(cells.handle, counterKey, CellKeys.longBytes(seq + 1));
-      cells.write(batch);
-    } catch (RocksDBException e) {
-      throw cells.failure("append to a state cell", e);
-    }
-  }
-
-  /**
-   * Sets the watermark hold cell {@code cellKey} to {@code hold} and moves its hold index entry
-   * from {@code previous} (null if the cell was empty).
-   */
-  void putHold(byte[] cellKey, @Nullable Instant previous, Instant hold) {
-    byte[] encoded = CellKeys.timestamp(hold);
-    try (WriteBatch batch = new WriteBatch()) {
-      if (previous != null) {
-        batch.delete(holds.handle, holdIndexKey(cellKey, CellKeys.timestamp(previous)));
-      }
-      batch.put(holds.handle, holdIndexKey(cellKey, encoded), EMPTY);
-      batch.put(cells.handle, cellKey, encoded);
-      cells.write(batch);
-    } catch (RocksDBException e) {
-      throw cells.failure("write a watermark hold", e);
-    }
-  }
-
-  /** Empties the watermark hold cell {@code cellKey}, which held {@code previous}. */
-  void clearHold(byte[] cellKey, Instant previous) {
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.delete(holds.handle, holdIndexKey(cellKey, CellKeys.timestamp(previous)));
-      batch.delete(cells.handle, cellKey);
-      cells.write(batch);
-    } catch (RocksDBException e) {
-      throw cells.failure("clear a watermark hold", e);
-    }
-  }
-
-  /**
-   * {@code operator prefix | sortable hold | cell key}: an operator's first index entry is its
-   * earliest hold, and the cell key keeps equal holds of different cells apart.
-   */
-  private static byte[] holdIndexKey(byte[] cellKey, byte[] timestamp) {
-    return CellKeys.concat(Arrays.copyOf(cellKey, OPERATOR_PREFIX_BYTES), timestamp, cellKey);
+    cells.write(
+        "append to a state cell",
+        batch -> {
+          batch.put(cells.handle, CellKeys.concat(elementPrefix, CellKeys.longBytes(seq)), value);
+          batch.put(cells.handle, counterKey, CellKeys.longBytes(seq + 1));
+        });
   }
 
   private void checkOpen() {

@@ -8,14 +8,17 @@ import org.joda.time.Instant;
 
 /**
  * A {@link WatermarkHoldState}: one entry, the combined hold as a sortable {@link
- * CellKeys#timestamp}, under the cell key, mirrored in the store's hold index so that {@link
- * RocksDbStore#earliestHold} finds it.
+ * CellKeys#timestamp}, under the cell key, mirrored in the store's hold index under the key's hold
+ * group so that {@link RocksDbStore#earliestHold} finds it.
  */
 final class WatermarkHoldCell extends Cell implements WatermarkHoldState {
   private final TimestampCombiner timestampCombiner;
+  private final byte[] holdGroup;
 
-  WatermarkHoldCell(RocksDbStore store, byte[] key, TimestampCombiner timestampCombiner) {
+  WatermarkHoldCell(
+      RocksDbStore store, byte[] key, byte[] holdGroup, TimestampCombiner timestampCombiner) {
     super(store, key);
+    this.holdGroup = holdGroup;
     this.timestampCombiner = timestampCombiner;
   }
 
@@ -25,7 +28,7 @@ final class WatermarkHoldCell extends Cell implements WatermarkHoldState {
     Instant combined =
         previous == null ? outputTime : timestampCombiner.combine(previous, outputTime);
     if (!combined.equals(previous)) {
-      store.putHold(key, previous, combined);
+      store.holdIndex.put(key, holdGroup, previous, combined);
     }
   }
 
@@ -54,7 +57,7 @@ final class WatermarkHoldCell extends Cell implements WatermarkHoldState {
   public void clear() {
     Instant previous = read();
     if (previous != null) {
-      store.clearHold(key, previous);
+      store.holdIndex.clear(key, holdGroup, previous);
     }
   }
 }

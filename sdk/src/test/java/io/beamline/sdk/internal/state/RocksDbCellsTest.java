@@ -34,12 +34,24 @@ import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
 
 /**
  * The state kinds Beam's {@code StateInternalsTest} does not cover (multimap, ordered list) and
- * details of the others that it does not check (order, deferred reads, empty cells).
+ * details of the others that it does not check (order, deferred reads, empty cells); each written
+ * straight into the database and through an {@link RocksDbStore.Overlay}, over state that is
+ * already in the database.
  */
+@RunWith(Parameterized.class)
 public class RocksDbCellsTest {
+  @Parameterized.Parameters(name = "{0}")
+  public static List<Object[]> writes() {
+    return List.of(new Object[] {"direct"}, new Object[] {"overlay"});
+  }
+
+  @Parameterized.Parameter public String writes;
+
   private static final StateTag<MultimapState<String, Integer>> MULTIMAP =
       StateTags.multimap("multimap", StringUtf8Coder.of(), VarIntCoder.of());
   private static final StateTag<OrderedListState<String>> LIST =
@@ -58,6 +70,12 @@ public class RocksDbCellsTest {
   @Before
   public void open() throws IOException {
     store = RocksDbStore.open(folder.newFolder("db").toPath());
+    // neighbours in the database: a scan through an overlay must stop before them
+    store.stateInternals(StoreFixtures.prefix(1, "j"), "j").state(GLOBAL, BAG).add("of j");
+    store.stateInternals(StoreFixtures.prefix(1, "l"), "l").state(GLOBAL, BAG).add("of l");
+    if (writes.equals("overlay")) {
+      store.overlayThisThread();
+    }
     state = store.stateInternals(StoreFixtures.prefix(1, "k"), "k");
   }
 

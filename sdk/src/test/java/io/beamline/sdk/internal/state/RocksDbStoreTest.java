@@ -127,6 +127,31 @@ public class RocksDbStoreTest {
   }
 
   @Test
+  public void holdGroupsKeepKeysOfOneOperatorApartAndRegroupingMovesThem() {
+    byte[] group0 = CellKeys.concat(operator(1));
+    byte[] group1 = CellKeys.longBytes(1L << 32 | 1); // another 8-byte group
+    StateInternals a = store.stateInternals(prefix(1, "a"), "a", group0);
+    StateInternals b = store.stateInternals(prefix(1, "b"), "b", group1);
+    a.state(GLOBAL, HOLD).add(new Instant(5_000));
+    b.state(GLOBAL, HOLD).add(new Instant(3_000));
+    assertEquals(new Instant(5_000), store.earliestHold(group0));
+    assertEquals(new Instant(3_000), store.earliestHold(group1));
+    assertThrows(
+        IllegalArgumentException.class, () -> store.stateInternals(prefix(1, "c"), "c", new byte[4]));
+
+    // everything into one group, as a run with one partition would file them
+    store.regroupHolds(cellKey -> group0);
+    assertEquals(new Instant(3_000), store.earliestHold(group0));
+    assertNull(store.earliestHold(group1));
+    // and back: b's hold, cleared through its group after the move, leaves no index entry
+    store.regroupHolds(cellKey -> CellKeys.startsWith(cellKey, prefix(1, "b")) ? group1 : group0);
+    assertEquals(new Instant(5_000), store.earliestHold(group0));
+    b.state(GLOBAL, HOLD).clear();
+    assertNull(store.earliestHold(group1));
+    assertEquals(new Instant(5_000), store.earliestHold(group0));
+  }
+
+  @Test
   public void aLatestHoldThatMovesForwardLeavesNoStaleIndexEntry() {
     WatermarkHoldState hold =
         store.stateInternals(prefix(1, "k"), "k").state(GLOBAL, LATEST_HOLD);
@@ -185,6 +210,103 @@ public class RocksDbStoreTest {
     assertThat(k.state(GLOBAL, BAG).read(), contains("b1", "b2"));
     assertEquals(Integer.valueOf(14), k.state(GLOBAL, SUM).read());
     assertNull(store.earliestHold(operator(1)));
+  }
+
+  @Test
+  public void anOverlaysWritesStayOutOfOtherThreadsAndCheckpointsUntilApplied() throws Exception {
+    StateInternals k = store.stateInternals(prefix(1, "k"), "k");
+    k.state(GLOBAL, VALUE).write("before");
+    k.state(GLOBAL, BAG).add("b1");
+    k.state(GLOBAL, HOLD).add(new Instant(500));
+    store.put(bytes("timer/1"), bytes("t1"));
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    try {
+      RocksDbStore.Overlay overlay = store.overlayThisThread();
+      assertThrows(IllegalStateException.class, store::overlayThisThread);
+      k.state(GLOBAL, VALUE).write("after");
+      k.state(GLOBAL, BAG).add("b2");
+      k.state(GLOBAL, MAP).put("m", 1);
+      k.state(GLOBAL, HOLD).clear();
+      k.state(window(0, 10), HOLD).add(new Instant(700));
+      store.put(bytes("timer/2"), bytes("t2"));
+      store.delete(bytes("timer/1"));
+
+      // this thread reads through its overlay
+      assertEquals("after", k.state(GLOBAL, VALUE).read());
+      assertThat(k.state(GLOBAL, BAG).read(), contains("b1", "b2"));
+      assertEquals(new Instant(700), store.earliestHold(operator(1)));
+      assertNull(store.get(bytes("timer/1")));
+      assertThat(overlay.size(), greaterThan(0));
+
+      // another thread, and a checkpoint, see only what was written before the overlay
+      StateInternals seen = store.stateInternals(prefix(1, "k"), "k");
+      assertEquals("before", other.submit(() -> seen.state(GLOBAL, VALUE).read()).get());
+      assertEquals(new Instant(500), other.submit(() -> store.earliestHold(operator(1))).get());
+      Path before = folder.getRoot().toPath().resolve("before");
+      store.checkpoint(before);
+      try (RocksDbStore restored = RocksDbStore.restore(before, folder.newFolder("r1").toPath())) {
+        StateInternals r = restored.stateInternals(prefix(1, "k"), "k");
+        assertEquals("before", r.state(GLOBAL, VALUE).read());
+        assertThat(r.state(GLOBAL, BAG).read(), contains("b1"));
+        assertTrue(r.state(GLOBAL, MAP).isEmpty().read());
+        assertEquals(new Instant(500), restored.earliestHold(operator(1)));
+        assertArrayEquals(bytes("t1"), restored.get(bytes("timer/1")));
+      }
+
+      // applied from another thread (a task that ended hands its overlay over)
+      other.submit(() -> {
+            overlay.apply();
+            return null;
+          })
+          .get();
+      assertEquals(0, overlay.size());
+      assertEquals("after", other.submit(() -> seen.state(GLOBAL, VALUE).read()).get());
+      Path after = folder.getRoot().toPath().resolve("after");
+      store.checkpoint(after);
+      try (RocksDbStore restored = RocksDbStore.restore(after, folder.newFolder("r2").toPath())) {
+        StateInternals r = restored.stateInternals(prefix(1, "k"), "k");
+        assertEquals("after", r.state(GLOBAL, VALUE).read());
+        assertThat(r.state(GLOBAL, BAG).read(), contains("b1", "b2"));
+        assertEquals(Integer.valueOf(1), r.state(GLOBAL, MAP).get("m").read());
+        assertEquals(new Instant(700), restored.earliestHold(operator(1)));
+        assertNull(restored.get(bytes("timer/1")));
+        assertArrayEquals(bytes("t2"), restored.get(bytes("timer/2")));
+      }
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
+  public void clearingAndScanningThroughAnOverlayMatchesTheDatabase() throws IOException {
+    StateInternals k = store.stateInternals(prefix(1, "k"), "k");
+    StateInternals next = store.stateInternals(prefix(1, "l"), "l");
+    for (int i = 0; i < 100; i++) { // more than a point-delete clear handles
+      k.state(GLOBAL, BAG).add("old " + i);
+    }
+    next.state(GLOBAL, BAG).add("of l");
+    store.overlayThisThread();
+    for (int i = 0; i < 100; i++) {
+      k.state(GLOBAL, BAG).add("new " + i);
+    }
+    next.state(GLOBAL, BAG).add("of l, overlaid");
+    assertEquals(200, size(k.state(GLOBAL, BAG).read()));
+
+    // the scan of k's bag stops at its end, though the overlay has entries of l after it
+    k.state(GLOBAL, BAG).clear();
+    assertThat(k.state(GLOBAL, BAG).read(), emptyIterable());
+    assertTrue(k.state(GLOBAL, BAG).isEmpty().read());
+    assertThat(next.state(GLOBAL, BAG).read(), contains("of l", "of l, overlaid"));
+    k.state(GLOBAL, BAG).add("again");
+    assertThat(k.state(GLOBAL, BAG).read(), contains("again"));
+  }
+
+  private static int size(Iterable<?> values) {
+    int n = 0;
+    for (Object ignored : values) {
+      n++;
+    }
+    return n;
   }
 
   @Test
