@@ -28,6 +28,8 @@ import org.junit.rules.TemporaryFolder;
  * last committed epoch grows), and the output must equal the expected output of an uninterrupted
  * run: running totals and window sums are right only if each runner restored the other's state and
  * source positions. Both sinks here are at-least-once, so duplicates of correct lines are allowed.
+ * The job runs once with heap state and once with RocksDB state ({@code state/N/rocksdb}, which
+ * both runners write and restore).
  */
 public class RunnerSwitchIT {
   private static final long RECORDS = 6_000;
@@ -50,10 +52,19 @@ public class RunnerSwitchIT {
 
   @Test
   public void aJobKilledOnEitherRunnerResumesOnTheOther() throws Exception {
-    Path dir = tmp.newFolder("switch").toPath();
+    switchRunners("heap");
+  }
+
+  @Test
+  public void aRocksDbJobKilledOnEitherRunnerResumesOnTheOther() throws Exception {
+    switchRunners("rocksdb");
+  }
+
+  private void switchRunners(String stateBackend) throws Exception {
+    Path dir = tmp.newFolder(stateBackend).toPath();
     long committed = -1;
     for (List<String> runner : List.of(MICRO_BATCH, REALTIME, MICRO_BATCH, REALTIME)) {
-      Process process = harness.child(dir, null, args(dir, runner));
+      Process process = harness.child(dir, null, args(dir, runner, stateBackend));
       assertFalse(
           runner.get(0) + " finished before it was killed: make the input longer",
           process.waitFor(RUN_MILLIS, TimeUnit.MILLISECONDS));
@@ -62,18 +73,21 @@ public class RunnerSwitchIT {
       assertThat(runner.get(0) + " committed nothing of its own", now, greaterThan(committed));
       committed = now;
     }
-    harness.runToTheEnd(dir, point -> harness.child(dir, point, args(dir, MICRO_BATCH)));
+    harness.runToTheEnd(
+        dir, point -> harness.child(dir, point, args(dir, MICRO_BATCH, stateBackend)));
 
     Set<String> expected = CrashTestPipeline.expectedLines(RECORDS);
     Set<String> actual = lines(dir.resolve("out"));
     assertEquals(missingAndExtra(expected, actual), expected, actual);
     System.out.printf(
-        "runner switch: %d lines, %d duplicate lines from re-read input%n",
+        "runner switch (%s state): %d lines, %d duplicate lines from re-read input%n",
+        stateBackend,
         actual.size(), allLines(dir.resolve("out")).size() - actual.size());
   }
 
-  private static List<String> args(Path dir, List<String> runner) {
+  private static List<String> args(Path dir, List<String> runner, String stateBackend) {
     List<String> args = new ArrayList<>(runner);
+    args.add("--stateBackend=" + stateBackend);
     args.add("--parallelism=2");
     args.add("--records=" + RECORDS);
     args.add("--ratePerSecond=" + RATE_PER_READER);

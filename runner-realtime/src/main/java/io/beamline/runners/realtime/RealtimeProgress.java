@@ -47,6 +47,10 @@ public record RealtimeProgress(
    * @param writeMs writing its state and {@code commits/N} (after {@code offsets/N})
    * @param stateBytes heap state it wrote (a base or a delta)
    * @param delta whether that state is a delta of the keys used since the last checkpoint
+   * @param rocksDbSnapshotMs of {@code writeMs}, the RocksDB checkpoint (memtables flushed, SST
+   *     files hard-linked into {@code state/N/rocksdb}); null without RocksDB state
+   * @param rocksDbBytes RocksDB's approximate size (SST files and memtables) after it; null without
+   *     RocksDB state
    */
   public record Checkpoint(
       long epoch,
@@ -54,7 +58,9 @@ public record RealtimeProgress(
       long alignmentMs,
       long writeMs,
       long stateBytes,
-      boolean delta) {}
+      boolean delta,
+      @Nullable Long rocksDbSnapshotMs,
+      @Nullable Long rocksDbBytes) {}
 
   /**
    * One stage in one interval.

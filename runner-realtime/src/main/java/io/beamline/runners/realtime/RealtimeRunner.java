@@ -137,8 +137,7 @@ public class RealtimeRunner extends PipelineRunner<RealtimePipelineResult> {
    * @throws UnsupportedTransformException if the pipeline uses a transform or feature this runner
    *     does not execute (a sink that commits per epoch but not at checkpoint barriers, such as the
    *     Iceberg sink); the message names the transform
-   * @throws IllegalArgumentException if the run would checkpoint RocksDB state (not supported yet)
-   *     or a TestStream
+   * @throws IllegalArgumentException if the run would checkpoint a TestStream
    */
   @Override
   public RealtimePipelineResult run(Pipeline pipeline) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.runners.realtime.RealtimeProgress;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
 import io.beamline.sdk.internal.plan.Stage;
+import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.internal.state.StateSnapshots.PartitionImage;
 import io.beamline.sdk.io.EpochInfo;
@@ -61,6 +62,16 @@ final class CheckpointCoordinator implements Runnable {
      * @throws Exception to fail the run
      */
     void completed(Checkpoint checkpoint) throws Exception;
+
+    /** Nanoseconds the last checkpoint spent on RocksDB state, or -1 if the run has none. */
+    default long lastRocksDbSnapshotNanos() {
+      return -1;
+    }
+
+    /** Approximate bytes of the run's RocksDB state (for progress; only if it has some). */
+    default long rocksDbBytes() {
+      return 0;
+    }
   }
 
   /**
@@ -120,9 +131,19 @@ final class CheckpointCoordinator implements Runnable {
   /** Guarded by this: tasks that ended, by stage and partition, and how many. */
   private final Map<Stage, FinalState[]> ended = new HashMap<>();
   private int endedTasks;
-  /** Guarded by this: the checkpoint in flight (0: none), its images and acks so far. */
-  private long pending;
+  /**
+   * Guarded by this: RocksDB overlays of tasks that ended after acking the checkpoint in flight,
+   * applied once it is written.
+   */
+  private final List<RocksDbStore.Overlay> endedOverlays = new ArrayList<>();
+  /** Epoch numbers start at 0: this stands for none. */
+  private static final long NONE = -1;
+
+  /** Guarded by this: the checkpoint whose acks are awaited ({@link #NONE}), its images, acks. */
+  private long pending = NONE;
   private boolean pendingDelta;
+  /** Guarded by this: the checkpoint every task acked, being written ({@link #NONE}: none). */
+  private long writing = NONE;
   /** The last checkpoint begun (guarded by this). */
   private long lastBegun;
   private final Map<Stage, PartitionImage[]> images = new HashMap<>();
@@ -170,6 +191,7 @@ final class CheckpointCoordinator implements Runnable {
     this.runId = runId;
     this.replayEpoch = replayEpoch;
     this.sources = new CheckpointSources(plan, parallelism);
+    this.lastBegun = firstEpoch - 1;
   }
 
   /** Reports every completed checkpoint to {@code progress} (before the run starts). */
@@ -217,17 +239,22 @@ final class CheckpointCoordinator implements Runnable {
         if (checkpoint == null) {
           return;
         }
-        long writing = System.nanoTime();
+        long writeStart = System.nanoTime();
         listener.completed(checkpoint);
+        long writeNanos = System.nanoTime() - writeStart;
+        applyEndedOverlays();
         completed++;
+        long rocksDbNanos = listener.lastRocksDbSnapshotNanos();
         progress.accept(
             new RealtimeProgress.Checkpoint(
                 epoch,
                 completed,
                 TimeUnit.NANOSECONDS.toMillis(checkpoint.alignmentNanos()),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writing),
+                TimeUnit.NANOSECONDS.toMillis(writeNanos),
                 checkpoint.heap().length,
-                checkpoint.delta()));
+                checkpoint.delta(),
+                rocksDbNanos < 0 ? null : TimeUnit.NANOSECONDS.toMillis(rocksDbNanos),
+                rocksDbNanos < 0 ? null : listener.rocksDbBytes()));
         CheckpointCoordinator.Committed committed = new CheckpointCoordinator.Committed(epoch);
         for (Inbox source : sources) {
           source.control(committed);
@@ -341,7 +368,8 @@ final class CheckpointCoordinator implements Runnable {
       }
       wait(100);
     }
-    pending = 0;
+    pending = NONE;
+    writing = epoch;
     byte[] heap = snapshots.assemble(images);
     long keys = 0;
     long dirtyKeys = 0;
@@ -400,16 +428,36 @@ final class CheckpointCoordinator implements Runnable {
 
   /**
    * Task ({@code stage}, {@code partition}) ended: it acks no barrier from now on; this and every
-   * later checkpoint take its image from {@code last}. Called on the task's thread before it sends
-   * {@link Channel#END}.
+   * later checkpoint take its image from {@code last}. Its RocksDB {@code overlay} (null if none)
+   * is applied now, or, if the task already acked the checkpoint in flight, once that is written.
+   * Called on the task's thread before it sends {@link Channel#END}.
    */
-  synchronized void finished(Stage stage, int partition, FinalState last) throws Exception {
+  synchronized void finished(
+      Stage stage, int partition, FinalState last, RocksDbStore.@Nullable Overlay overlay)
+      throws Exception {
     ended.computeIfAbsent(stage, s -> new FinalState[parallelism])[partition] = last;
     endedTasks++;
-    if (pending != 0 && images.get(stage)[partition] == null) {
+    boolean ackedPending = pending != NONE && images.get(stage)[partition] != null;
+    if (overlay != null) {
+      if (ackedPending || writing != NONE) {
+        endedOverlays.add(overlay); // writes after its barrier: not into the checkpoint in flight
+      } else {
+        overlay.apply(); // its final state is in the next checkpoint (maybe the one in flight)
+      }
+    }
+    if (pending != NONE && !ackedPending) {
       recordImage(stage, partition, last.image(pendingDelta));
     }
     notifyAll();
+  }
+
+  /** The checkpoint in flight is written: overlays held back from it go to RocksDB. */
+  private synchronized void applyEndedOverlays() throws Exception {
+    writing = NONE;
+    for (RocksDbStore.Overlay overlay : endedOverlays) {
+      overlay.apply();
+    }
+    endedOverlays.clear();
   }
 
   /**

@@ -124,7 +124,7 @@ final class CheckpointSources {
 
   /**
    * Source task ({@code stage}, {@code partition}) read all it will; it takes the checkpoint in
-   * flight ({@code pending}, 0 for none) now unless it did, and every later one at once.
+   * flight ({@code pending}, -1 for none) now unless it did, and every later one at once.
    *
    * @param next the epoch of the next checkpoint if none is in flight
    */
@@ -137,7 +137,7 @@ final class CheckpointSources {
       long next) {
     Ended last = new Ended(emitted, splits);
     ended.computeIfAbsent(stage, s -> new Ended[parallelism])[partition] = last;
-    boolean takesPending = pending != 0 && !acked(stage, partition);
+    boolean takesPending = pending >= 0 && !acked(stage, partition);
     readInEpoch.putIfAbsent(stage, takesPending ? pending : next);
     if (takesPending) {
       ack(stage, partition, last.records, last.takePositions());

@@ -112,6 +112,16 @@ final class CheckpointWriter implements CheckpointCoordinator.Listener, SourcePo
     }
   }
 
+  @Override
+  public long lastRocksDbSnapshotNanos() {
+    return committer.lastRocksDbSnapshotNanos();
+  }
+
+  @Override
+  public long rocksDbBytes() {
+    return committer.rocksDb() == null ? 0 : committer.rocksDb().approximateSizeBytes();
+  }
+
   /** Records the unbounded reads' splits read in the checkpoint's epoch. */
   private static long rowsRead(ObjectNode sources) {
     long rows = 0;

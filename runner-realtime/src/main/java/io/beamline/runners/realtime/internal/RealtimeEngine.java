@@ -135,17 +135,9 @@ public final class RealtimeEngine {
   /**
    * Makes the run checkpoint into {@code settings.checkpointDir()} (MicroBatchRunner's format) every
    * {@code intervalMillis} at least, resuming from the last checkpoint there (before {@link
-   * #execute}).
-   *
-   * @throws IllegalArgumentException if the state backend is RocksDB (its state at a barrier needs
-   *     a per-task overlay that does not exist yet)
+   * #execute}). RocksDB state is checkpointed as on MicroBatchRunner ({@code state/N/rocksdb}).
    */
   public void checkpointInto(CheckpointSettings settings, long intervalMillis) {
-    if (settings.stateBackend() == StateBackend.ROCKSDB) {
-      throw new IllegalArgumentException(
-          "RealtimeRunner does not checkpoint RocksDB state yet: use --stateBackend=heap, or"
-              + " --checkpointInterval=0 to run without checkpoints, or --runner=MicroBatchRunner");
-    }
     this.checkpointSettings = settings;
     this.checkpointIntervalMillis = intervalMillis;
   }
@@ -169,14 +161,16 @@ public final class RealtimeEngine {
   public void execute() throws Exception {
     StateBackend backend =
         CheckpointSettings.stateBackendOf(options.as(BeamlinePipelineOptions.class));
+    CheckpointLog log =
+        checkpointSettings == null
+            ? null
+            : CheckpointLog.open(checkpointSettings.checkpointDir(), plan.fingerprintLines());
     Path rocksDbDir =
         backend == StateBackend.ROCKSDB && !plan.bounded() ? RocksDbDirs.create() : null;
-    RocksDbStore rocksDb = rocksDbDir == null ? null : RocksDbStore.open(rocksDbDir);
+    RocksDbStore rocksDb = null;
     try {
-      CheckpointLog log =
-          checkpointSettings == null
-              ? null
-              : CheckpointLog.open(checkpointSettings.checkpointDir(), plan.fingerprintLines());
+      // from the last committed checkpoint's state/C/rocksdb, if there is one
+      rocksDb = rocksDbDir == null ? null : Recovery.openRocksDb(log, rocksDbDir, parallelism);
       build(rocksDb, log);
       synchronized (threads) {
         threads.forEach(Thread::start);
@@ -205,6 +199,8 @@ public final class RealtimeEngine {
     } finally {
       if (rocksDb != null) {
         rocksDb.close();
+      }
+      if (rocksDbDir != null) {
         MoreFiles.deleteRecursively(rocksDbDir, RecursiveDeleteOption.ALLOW_INSECURE);
       }
     }
@@ -260,7 +256,7 @@ public final class RealtimeEngine {
             this::pushedBackOf);
     CheckpointWriter resumed = null;
     if (log != null) {
-      EpochCommitter committer = new EpochCommitter(log, checkpointSettings, snapshots, null);
+      EpochCommitter committer = new EpochCommitter(log, checkpointSettings, snapshots, rocksDb);
       CheckpointWriter writer = new CheckpointWriter(committer, outputWatermarks, parallelism);
       Recovery.Start start =
           Recovery.restore(committer, checkpointSettings, snapshots, writer, plan, parallelism);
@@ -329,7 +325,7 @@ public final class RealtimeEngine {
                 topology.inbox(stage, p),
                 watermarks,
                 topology.outputs(stage, p),
-                new TaskState(stage, p, store, heldBack, sideInputs, coordinator),
+                new TaskState(stage, p, store, heldBack, sideInputs, coordinator, rocksDb),
                 plan.bounded(),
                 latency);
         TaskThread thread;
@@ -366,7 +362,7 @@ public final class RealtimeEngine {
             stores[p] =
                 rocksDb == null
                     ? new KeyedStateStore()
-                    : KeyedStateStore.rocksDb(rocksDb, s.id(), s.inputExchange().keyCoder());
+                    : KeyedStateStore.rocksDb(rocksDb, s.id(), p, s.inputExchange().keyCoder());
           }
           return stores;
         });

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.internal.plan.Stage;
 import io.beamline.sdk.internal.sideinput.SideInputStore;
 import io.beamline.sdk.internal.state.KeyedStateStore;
+import io.beamline.sdk.internal.state.RocksDbStore;
 import io.beamline.sdk.internal.state.StateSnapshots;
 import io.beamline.sdk.io.DeferredFlush;
 import io.beamline.sdk.io.EpochInfo;
@@ -19,6 +20,11 @@ import org.joda.time.Instant;
  * and acks ({@link #atBarrier}); when its input ends it hands its final state to the coordinator
  * ({@link #finish}).
  *
+ * <p>A task whose keyed state is in RocksDB writes it through its own {@link RocksDbStore.Overlay}
+ * in a run with checkpoints, and applies it at each barrier: barrier N comes only once checkpoint
+ * N-1 is written, so RocksDB holds every task's writes up to its barrier N, and none after it, by
+ * the time every task has acked N and the coordinator checkpoints RocksDB.
+ *
  * <p>Threading: the task's thread; once the task has ended, the checkpoint coordinator's (the state
  * no longer changes then, and the coordinator's lock orders the hand-over).
  */
@@ -29,12 +35,17 @@ final class TaskState {
   private final @Nullable List<WindowedValue<?>> pushedBack;
   private final SideInputStore sideInputs;
   private final @Nullable CheckpointCoordinator checkpoints;
+  /** The run's RocksDB, if this task keeps keyed state there in a run with checkpoints. */
+  private final @Nullable RocksDbStore rocksDb;
+  /** This task's writes to {@link #rocksDb} since its last barrier (from {@link #start}). */
+  private RocksDbStore.@Nullable Overlay overlay;
 
   /**
    * @param keyed the partition's keyed state, or null for a stage without keyed state
    * @param pushedBack the partition's elements held back for side inputs, or null for a stage
    *     without side inputs
    * @param checkpoints the run's checkpoint coordinator, or null for a run without checkpoints
+   * @param rocksDb the RocksDB holding {@code keyed}'s cells, or null for heap state
    */
   TaskState(
       Stage stage,
@@ -42,13 +53,15 @@ final class TaskState {
       @Nullable KeyedStateStore keyed,
       @Nullable List<WindowedValue<?>> pushedBack,
       SideInputStore sideInputs,
-      @Nullable CheckpointCoordinator checkpoints) {
+      @Nullable CheckpointCoordinator checkpoints,
+      @Nullable RocksDbStore rocksDb) {
     this.stage = stage;
     this.partition = partition;
     this.keyed = keyed;
     this.pushedBack = pushedBack;
     this.sideInputs = sideInputs;
     this.checkpoints = checkpoints;
+    this.rocksDb = keyed == null || checkpoints == null ? null : rocksDb;
   }
 
   /** The keyed store, or null. */
@@ -56,10 +69,16 @@ final class TaskState {
     return keyed;
   }
 
-  /** In a run with checkpoints: the first epoch, for the task's exactly-once sinks. */
-  void installFirstEpoch() {
+  /**
+   * On the task's thread, before it opens its operators, in a run with checkpoints: installs the
+   * first epoch for the task's exactly-once sinks and, for RocksDB state, the task's overlay.
+   */
+  void start() {
     if (checkpoints != null) {
       EpochInfo.install(checkpoints.epochInfo(checkpoints.firstEpoch(), partition));
+    }
+    if (rocksDb != null) {
+      overlay = rocksDb.overlayThisThread();
     }
   }
 
@@ -95,6 +114,9 @@ final class TaskState {
     for (Channel output : outputs) {
       output.put(barrier);
     }
+    if (overlay != null) {
+      overlay.apply(); // checkpoint N-1 is written, N waits for this ack: RocksDB takes N's writes
+    }
     sinks.flushAll();
     commitEpoch(epoch, sinks);
     checkpoints.ack(new CheckpointCoordinator.Ack(stage, partition, epoch, image));
@@ -104,7 +126,8 @@ final class TaskState {
   /**
    * The task's input ended (in a run with checkpoints): a source task's end positions go to the
    * coordinator, the open epoch's transactions commit once its offsets are durable, and then the
-   * task's final state stands in for it at every later barrier.
+   * task's final state stands in for it at every later barrier (its RocksDB overlay goes to
+   * RocksDB as soon as no checkpoint it acked is still being written).
    */
   void finish(
       long sourceRecords,
@@ -119,7 +142,7 @@ final class TaskState {
       checkpoints.sourceEnded(stage, partition, sourceRecords, positions);
     }
     commitEpoch(EpochInfo.current().orElseThrow().epoch(), sinks);
-    checkpoints.finished(stage, partition, delta -> image(delta, outputWatermark));
+    checkpoints.finished(stage, partition, delta -> image(delta, outputWatermark), overlay);
   }
 
   /** Commits the sinks' output of {@code epoch} in two phases, around its offsets becoming durable. */

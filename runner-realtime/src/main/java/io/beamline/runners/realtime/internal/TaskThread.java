@@ -121,7 +121,7 @@ abstract class TaskThread implements Runnable {
     inbox.setOwner(Thread.currentThread());
     TaskContext context = task.context();
     sinkFlushes = DeferredFlush.install();
-    state.installFirstEpoch();
+    state.start();
     try {
       task.open();
       Instant now = run.clock().now();
