@@ -103,7 +103,7 @@ final class TaskState {
       throws Exception {
     long epoch = barrier.epoch();
     if (keyed != null) {
-      keyed.evictIdle();
+      keyed.evictIdleAmongUsed(); // the image below is a snapshot: only used keys can be idle
     }
     StateSnapshots.PartitionImage image = image(barrier.delta(), outputWatermark);
     if (stage.source() != null) {

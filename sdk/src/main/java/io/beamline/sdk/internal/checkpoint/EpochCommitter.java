@@ -28,9 +28,11 @@ import org.joda.time.Instant;
  * keys that epoch used ({@link StateSnapshots#writeDelta}: inline in {@code commits/N} when small,
  * else {@code state/N/heap-delta}). {@code commits/N} names the base ({@code stateEpoch} or
  * {@code heapState}) and the chain's deltas ({@code deltaEpochs}). A new base is written when the
- * chain has {@link #maxChain} epochs or its deltas would hold more keys than the base (decided
+ * chain has {@code maxChain} epochs or its deltas would hold more keys than the base (decided
  * from the counts of used keys, before encoding anything): recovery reads the base plus at most
- * {@code min(10, minEpochsToRetain) - 1} deltas holding at most as many keys as the base, and
+ * {@code min(maxChain, minEpochsToRetain) - 1} deltas (maxChain {@value #MAX_CHAIN} on
+ * MicroBatchRunner, {@code minEpochsToRetain} on RealtimeRunner) holding at most as many keys as
+ * the base, and
  * every file of the chain is inside the retained epochs. RocksDB state is a
  * checkpoint in {@code state/N/rocksdb} every epoch (incremental by construction: its SST files
  * are hard links).
@@ -61,7 +63,7 @@ public final class EpochCommitter {
   private final CheckpointSettings settings;
   private final StateSnapshots snapshots;
   private final @Nullable RocksDbStore rocksDb;
-  /** Epochs per chain: {@value #MAX_CHAIN}, or fewer to stay inside the retained epochs. */
+  /** Epochs per chain: at most the constructor's, and no more than the retained epochs. */
   private final int maxChain;
   /** The last base written (null: none, the next snapshot writes one), and where it lives. */
   private byte @Nullable [] lastHeapState;
@@ -77,16 +79,32 @@ public final class EpochCommitter {
   private byte @Nullable [] inlineDelta;
   private long lastRocksDbSnapshotNanos;
 
+  /** A committer whose chains have at most {@value #MAX_CHAIN} epochs (MicroBatchRunner's). */
   public EpochCommitter(
       CheckpointLog log,
       CheckpointSettings settings,
       StateSnapshots snapshots,
       @Nullable RocksDbStore rocksDb) {
+    this(log, settings, snapshots, rocksDb, MAX_CHAIN);
+  }
+
+  /**
+   * A committer whose chains have at most {@code maxChain} epochs, fewer if retention keeps fewer.
+   * RealtimeRunner checkpoints every 100 ms, so it chains up to the retained epochs: a base then
+   * comes once the deltas hold as many keys as it, and recovery still reads at most twice the
+   * base's keys.
+   */
+  public EpochCommitter(
+      CheckpointLog log,
+      CheckpointSettings settings,
+      StateSnapshots snapshots,
+      @Nullable RocksDbStore rocksDb,
+      int maxChain) {
     this.log = log;
     this.settings = settings;
     this.snapshots = snapshots;
     this.rocksDb = rocksDb;
-    this.maxChain = Math.min(MAX_CHAIN, Math.max(1, settings.minEpochsToRetain()));
+    this.maxChain = Math.min(maxChain, Math.max(1, settings.minEpochsToRetain()));
   }
 
   public CheckpointLog log() {

@@ -2,6 +2,8 @@ package io.beamline.sdk.internal.state;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -246,5 +248,18 @@ final class StateCells {
         StateTag<WatermarkHoldState> spec, TimestampCombiner timestampCombiner) {
       return record(Kind.WATERMARK_HOLD, InstantCoder.of());
     }
+  }
+
+  /** {@code bytes} as a 4-byte length and the bytes, as snapshots store keys and timers. */
+  static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
+  /** Reads what {@link #writeBytes} wrote. */
+  static byte[] readBytes(DataInputStream in) throws IOException {
+    byte[] bytes = new byte[in.readInt()];
+    in.readFully(bytes);
+    return bytes;
   }
 }

@@ -1,5 +1,6 @@
 package io.beamline.sdk.internal.state;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
@@ -105,5 +106,32 @@ public class KeyedStateStoreDeltaTest {
     assertTrue(chain.get(1).length * 20 < chain.get(0).length);
     assertEquals(Long.valueOf(700L), value(restored(), "k7").read());
     assertEquals(Long.valueOf(8L), value(restored(), "k8").read());
+  }
+
+  @Test
+  public void evictingAmongTheUsedKeysDropsWhatAWalkOfAllKeysDrops() throws Exception {
+    KeyedStateStore walked = new KeyedStateStore();
+    KeyedStateStore amongUsed = new KeyedStateStore();
+    for (KeyedStateStore store : List.of(walked, amongUsed)) {
+      for (int i = 0; i < 10; i++) {
+        value(store, "k" + i).write((long) i);
+      }
+      snapshot(store, false);
+      value(store, "k1").clear(); // idle now
+      value(store, "k2").clear(); // idle, then used again: a new state
+      value(store, "k3").write(30L);
+    }
+    walked.evictIdle();
+    amongUsed.evictIdleAmongUsed();
+    for (KeyedStateStore store : List.of(walked, amongUsed)) {
+      value(store, "k2").write(20L);
+    }
+    amongUsed.evictIdleAmongUsed(); // the first k2 is evicted already, the second is not idle
+    assertEquals(9, walked.size());
+    assertEquals(walked.size(), amongUsed.size());
+    assertEquals(walked.dirtyCount(), amongUsed.dirtyCount()); // k1, k2 evicted and k2, k3
+    snapshot(walked, true);
+    snapshot(amongUsed, true);
+    assertArrayEquals(chain.get(chain.size() - 2), chain.get(chain.size() - 1));
   }
 }
