@@ -29,7 +29,10 @@ import java.util.concurrent.TimeUnit;
  *       records/s for {@code --seconds=30} (at least 9 intervals), after a {@code --warmup-seconds=5} run.
  *   <li>{@code stateful-streaming}: throughput of {@code --records=2m} numbers keyed by {@code n % --keys=100k}
  *       through a stateful counter on {@code --runners=MicroBatchRunner,FlinkRunner,DirectRunner} (streaming
- *       mode); MicroBatchRunner with {@code --checkpoints=disk,tmpfs}; {@code --warmups=1 --iterations=3}.
+ *       mode); MicroBatchRunner with {@code --checkpoints=disk,tmpfs}; RealtimeRunner with {@code
+ *       --realtime-checkpoints=none} (or {@code disk}, {@code tmpfs}: barrier checkpoints every {@code
+ *       --checkpoint-interval=100ms}, their write and RocksDB snapshot times reported); {@code --warmups=1
+ *       --iterations=3}. {@code --realtime-args=--stateBackend=rocksdb} runs RealtimeRunner on RocksDB state.
  *   <li>{@code ui-overhead}: the stateful-streaming job on MicroBatchRunner with its web UI off ({@code
  *       --uiPort=0}) and on (a free port, {@code /metrics}, {@code /api/job} and {@code /api/progress}
  *       fetched every second, as Prometheus and an open page would), {@code --rounds=3} pairs of child JVMs
@@ -53,7 +56,7 @@ public final class StreamingBenchmarks {
   /** Options handed through to every child as they are. */
   private static final List<String> PASS_THROUGH =
       List.of("epochs", "warmup-epochs", "keys", "rate", "warmup-seconds", "records", "tmp-dir", "shm-dir",
-          "microbatch-args", "scrape");
+          "microbatch-args", "realtime-args", "checkpoint-interval", "scrape");
 
   private StreamingBenchmarks() {}
 
@@ -214,6 +217,10 @@ public final class StreamingBenchmarks {
           for (String runner : runners) {
             if (Runners.MICRO_BATCH.equals(runner)) {
               for (String variant : Args.list(opts, "checkpoints", List.of("disk", "tmpfs"))) {
+                jobs.add(job(runner, variant, STATEFUL, common, opts, 1, 3, null));
+              }
+            } else if (Runners.REALTIME.equals(runner)) {
+              for (String variant : Args.list(opts, "realtime-checkpoints", List.of("none"))) {
                 jobs.add(job(runner, variant, STATEFUL, common, opts, 1, 3, null));
               }
             } else {

@@ -253,7 +253,7 @@ final class StreamingReports {
     for (ChildResult r : results) {
       List<JsonNode> measured = r.measured();
       if (measured.isEmpty()) {
-        rows.add(List.of(r.job.runner(), r.job.variant(), "FAILED", "", "", "", "0", "", "", "", ""));
+        rows.add(List.of(r.job.runner(), r.job.variant(), "FAILED", "", "", "", "0", "", "", "", "", "", ""));
         continue;
       }
       List<Double> ms = new ArrayList<>();
@@ -265,6 +265,14 @@ final class StreamingReports {
       Percentiles epochs = Percentiles.of(pluck(measured, "epochs", "epochs"));
       Percentiles snapshot = Percentiles.of(pluck(measured, "epochs", "phasesMs", "stateSnapshot", "median"));
       Percentiles bytes = Percentiles.of(pluck(measured, "epochs", "maxStateBytes"));
+      if (snapshot.count() == 0) { // RealtimeRunner: barrier checkpoints
+        epochs = Percentiles.of(pluck(measured, "checkpoints", "count"));
+        snapshot = Percentiles.of(pluck(measured, "checkpoints", "writeMs", "p50"));
+        bytes = Percentiles.of(pluck(measured, "checkpoints", "maxStateBytes"));
+      }
+      Percentiles rocksDb = Percentiles.of(pluck(measured, "checkpoints", "rocksDbSnapshotMs", "p50"));
+      Percentiles rocksDbMax = Percentiles.of(pluck(measured, "checkpoints", "rocksDbSnapshotMs", "max"));
+      Percentiles rocksDbBytes = Percentiles.of(pluck(measured, "checkpoints", "maxRocksDbBytes"));
       rows.add(List.of(
           r.job.runner(),
           r.job.variant(),
@@ -276,11 +284,14 @@ final class StreamingReports {
           String.format(Locale.ROOT, "%,.0f", records / (median / 1000)),
           epochs.count() == 0 ? "" : Percentiles.fmt(epochs.median(), 0),
           snapshot.count() == 0 ? "" : Percentiles.fmt(snapshot.median(), 0),
-          bytes.count() == 0 ? "" : String.format(Locale.ROOT, "%,.0f", bytes.max())));
+          bytes.count() == 0 ? "" : String.format(Locale.ROOT, "%,.0f", bytes.max()),
+          rocksDb.count() == 0 ? "" : Percentiles.fmt(rocksDb.median(), 0) + " / " + Percentiles.fmt(rocksDbMax.max(), 0),
+          rocksDbBytes.count() == 0 ? "" : String.format(Locale.ROOT, "%,.0f", rocksDbBytes.max())));
     }
     StringBuilder sb = new StringBuilder();
     sb.append(Results.markdownTable(List.of("runner", "checkpoint", "median ms", "min ms", "max ms", "1st run ms",
-        "runs", "records/s (median)", "epochs", "stateSnapshot median ms/epoch", "snapshot bytes (max)"), rows));
+        "runs", "records/s (median)", "epochs / checkpoints", "stateSnapshot (realtime: write) median ms",
+        "snapshot bytes (max)", "RocksDB snapshot median / max ms", "RocksDB bytes (max)"), rows));
     sb.append(verified(results)).append(loads(results));
     return sb.toString();
   }

@@ -1,5 +1,6 @@
 package io.beamline.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.beamline.sdk.internal.checkpoint.CheckpointFiles;
 import java.io.FileDescriptor;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -40,11 +42,16 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  *       is the {@code --batchInterval}; checkpoints go to {@code --tmp-dir}.
  *   <li>{@code stateful-streaming}: {@code --records} numbers as fast as the runner reads them, {@code --keys}
  *       keys, stateful count per key; wall time of construction + run + waitUntilFinish. On MicroBatchRunner the
- *       variant is where the checkpoint directory is ({@code disk} or {@code tmpfs}).
+ *       variant is where the checkpoint directory is ({@code disk} or {@code tmpfs}). On RealtimeRunner it is
+ *       {@code none} (no checkpoints, {@code --checkpointInterval=0}) or where barrier checkpoints go every
+ *       {@code --checkpoint-interval} (default {@code 100ms}); the checkpoints completed are read from its progress
+ *       file (a line every 20 ms, so nearly every checkpoint) and reported as {@code checkpoints}: how many, and
+ *       percentiles of {@code writeMs}, {@code rocksDbSnapshotMs} and {@code alignmentMs}.
  * </ul>
  *
  * <p>{@code --microbatch-args=--a=1,--b=2} adds pipeline arguments to MicroBatchRunner's latency and
- * stateful-streaming runs (e.g. {@code --maxRecordsPerBatch=1000000}).
+ * stateful-streaming runs (e.g. {@code --maxRecordsPerBatch=1000000}); {@code --realtime-args} to RealtimeRunner's
+ * stateful-streaming runs (e.g. {@code --stateBackend=rocksdb}).
  */
 public final class StreamingWorker {
 
@@ -209,11 +216,23 @@ public final class StreamingWorker {
     long records = parseSize(opts.getOrDefault("records", "2m"));
     long keys = parseSize(opts.getOrDefault("keys", "100k"));
     boolean microBatch = Runners.MICRO_BATCH.equals(runner);
-    Path dir = microBatch ? checkpointDir() : null;
+    boolean realtime = Runners.REALTIME.equals(runner);
+    boolean realtimeCheckpoints = realtime && !"none".equals(variant) && !"-".equals(variant);
+    Path dir = microBatch || realtimeCheckpoints ? checkpointDir() : null;
     try {
       long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       List<String> args = new ArrayList<>(Runners.streamingPipelineArgs(runner, parallelism));
+      if (realtime) {
+        if (realtimeCheckpoints) {
+          args.remove("--checkpointInterval=0");
+          args.add("--checkpointInterval=" + opts.getOrDefault("checkpoint-interval", "100ms"));
+          args.add("--checkpointDir=" + dir.resolve("checkpoint"));
+          args.add("--progressFile=" + dir.resolve("progress-rt.jsonl"));
+          args.add("--progressInterval=20ms");
+        }
+        args.addAll(Args.list(opts, "realtime-args", List.of()));
+      }
       if (microBatch) {
         args.add("--checkpointDir=" + dir);
         args.addAll(Args.list(opts, "microbatch-args", List.of()));
@@ -255,12 +274,45 @@ public final class StreamingWorker {
       if (microBatch) {
         out.set("epochs", EpochStats.of(EpochStats.readProgressFile(dir.resolve("progress.jsonl"))).toJson());
       }
+      if (realtimeCheckpoints) {
+        out.set("checkpoints", realtimeCheckpoints(dir.resolve("progress-rt.jsonl")));
+      }
       return out;
     } finally {
       if (dir != null) {
         BenchmarkPipelines.deleteRecursively(dir);
       }
     }
+  }
+
+  /**
+   * The barrier checkpoints a RealtimeRunner progress file reports (each line names the last one completed; one
+   * entry per epoch): {@code count}, the largest {@code stateBytes} and {@code rocksDbBytes}, and percentiles of
+   * {@code writeMs}, {@code rocksDbSnapshotMs} (with RocksDB state) and {@code alignmentMs}.
+   */
+  private static ObjectNode realtimeCheckpoints(Path progressFile) throws IOException {
+    Map<Long, JsonNode> byEpoch = new LinkedHashMap<>();
+    for (String text : Files.readAllLines(progressFile, StandardCharsets.UTF_8)) {
+      JsonNode checkpoint = BenchmarkWorker.JSON.readTree(text).path("checkpoint");
+      if (!checkpoint.isMissingNode() && !checkpoint.isNull()) {
+        byEpoch.putIfAbsent(checkpoint.path("epoch").asLong(), checkpoint);
+      }
+    }
+    ObjectNode out = BenchmarkWorker.JSON.createObjectNode();
+    out.put("count", byEpoch.size());
+    for (String field : List.of("writeMs", "rocksDbSnapshotMs", "alignmentMs")) {
+      List<Double> values = new ArrayList<>();
+      byEpoch.values().stream()
+          .filter(c -> c.hasNonNull(field))
+          .forEach(c -> values.add(c.path(field).asDouble()));
+      if (!values.isEmpty()) {
+        Percentiles.of(values).writeTo(out.putObject(field));
+      }
+    }
+    out.put("maxStateBytes", byEpoch.values().stream().mapToLong(c -> c.path("stateBytes").asLong()).max().orElse(0));
+    out.put(
+        "maxRocksDbBytes", byEpoch.values().stream().mapToLong(c -> c.path("rocksDbBytes").asLong()).max().orElse(0));
+    return out;
   }
 
   /**
