@@ -6,6 +6,9 @@
 #                     --pipelines=sum-per-key-100,sum-per-key-1m --warmups=2 --iterations=5 --markdown
 #   benchmarks/run.sh streaming-epoch-cost | latency | stateful-streaming | ui-overhead [options]
 #                     (MicroBatchRunner streaming benchmarks; see StreamingBenchmarks and docs/benchmarks.md)
+#   benchmarks/run.sh stateful-streaming --runners=RealtimeRunner --realtime-checkpoints=none,disk [--keys=1m]
+#                     [--checkpoint-interval=100ms] [--realtime-args=--stateBackend=rocksdb]
+#                     (RealtimeRunner with and without barrier checkpoints: cost, write and RocksDB snapshot times)
 #   benchmarks/run.sh kafka-latency [--systems=beamline,floor] [--intervals=100ms,1s] [--rate=2000]
 #                     [--seconds=30] [--warmup-seconds=10] [--iterations=2] [--count-per-key] [options]
 #                     (systems: beamline[-alo] on MicroBatchRunner, realtime[-cp|-eos] on RealtimeRunner
