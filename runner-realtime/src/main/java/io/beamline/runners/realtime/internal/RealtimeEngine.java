@@ -66,6 +66,8 @@ public final class RealtimeEngine {
   private @Nullable CheckpointSettings checkpointSettings;
   private long checkpointIntervalMillis;
   private @Nullable CheckpointCoordinator coordinator;
+  /** The run's RocksDB while it runs with {@code --stateBackend=rocksdb} (unbounded), else null. */
+  private volatile @Nullable RocksDbStore rocksDb;
   /** Per keyed stage its tasks' stores; per stage reading side inputs its held-back elements. */
   private final Map<Stage, KeyedStateStore[]> keyedState = new HashMap<>();
   private final Map<Stage, List<List<WindowedValue<?>>>> pushedBack = new HashMap<>();
@@ -171,6 +173,7 @@ public final class RealtimeEngine {
     try {
       // from the last committed checkpoint's state/C/rocksdb, if there is one
       rocksDb = rocksDbDir == null ? null : Recovery.openRocksDb(log, rocksDbDir, parallelism);
+      this.rocksDb = rocksDb;
       build(rocksDb, log);
       synchronized (threads) {
         threads.forEach(Thread::start);
@@ -198,6 +201,7 @@ public final class RealtimeEngine {
       }
     } finally {
       if (rocksDb != null) {
+        this.rocksDb = null;
         rocksDb.close();
       }
       if (rocksDbDir != null) {
@@ -440,6 +444,15 @@ public final class RealtimeEngine {
       return UnboundedSplits.fresh((List<UnboundedSource<?, ?>>) (List<?>) splits, options);
     }
     return SourceTask.impulse(false); // a TestStream's other partitions: nothing to read
+  }
+
+  /**
+   * The run's RocksDB state store while it runs, or null (heap state, or not started): what a
+   * checkpoint listener snapshots when every task acked (as {@code EpochCommitter} does).
+   */
+  @Nullable
+  RocksDbStore rocksDb() {
+    return rocksDb;
   }
 
   /** The most recent progress reports (at most 100), oldest first; empty before the first. */

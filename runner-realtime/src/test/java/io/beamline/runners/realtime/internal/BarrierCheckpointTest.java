@@ -8,6 +8,15 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
+import io.beamline.sdk.internal.exchange.ByteKey;
+import io.beamline.sdk.internal.exchange.Partitioning;
+import io.beamline.sdk.internal.state.RocksDbStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.util.CoderUtils;
 import io.beamline.sdk.internal.checkpoint.UnboundedSplitLog;
 import io.beamline.sdk.internal.metrics.RunMetrics;
 import io.beamline.sdk.internal.plan.ExecutablePlan;
@@ -76,8 +85,10 @@ public class BarrierCheckpointTest {
     }
   }
 
-  private static PipelineOptions options() {
-    PipelineOptions options = PipelineOptionsFactory.fromArgs("--streaming=true").create();
+  private static PipelineOptions options(String... more) {
+    List<String> args = new ArrayList<>(List.of("--streaming=true"));
+    args.addAll(List.of(more));
+    PipelineOptions options = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).create();
     options.setRunner(CrashingRunner.class); // run by the engine directly
     return options;
   }
@@ -98,10 +109,9 @@ public class BarrierCheckpointTest {
     return PipelineTranslator.translate(p, true);
   }
 
-  @Test
-  public void everyCheckpointIsAConsistentCutAndRecordsFlowBetweenThem() throws Exception {
-    PipelineOptions options = options();
-    ExecutablePlan plan = plan(options);
+  /** Runs the plan until {@link #CHECKPOINTS} checkpoints, each also handed to {@code onCompleted}. */
+  private static List<CheckpointCoordinator.Checkpoint> runUntilCheckpoints(
+      PipelineOptions options, ExecutablePlan plan, CheckpointedBy onCompleted) throws Exception {
     RealtimeEngine engine =
         new RealtimeEngine(
             plan,
@@ -123,7 +133,8 @@ public class BarrierCheckpointTest {
           }
 
           @Override
-          public void completed(CheckpointCoordinator.Checkpoint checkpoint) {
+          public void completed(CheckpointCoordinator.Checkpoint checkpoint) throws Exception {
+            onCompleted.accept(engine, checkpoint);
             taken.add(checkpoint);
             if (taken.size() == CHECKPOINTS) {
               engine.stop();
@@ -145,13 +156,35 @@ public class BarrierCheckpointTest {
     assertFalse("the run did not stop after " + CHECKPOINTS + " checkpoints", driver.isAlive());
     assertNull(failure.get());
     assertEquals(CHECKPOINTS, taken.size());
+    return taken;
+  }
 
-    Stage endless = null;
-    Stage counting = null;
+  /** What a test does with a checkpoint when every task acked it (on the coordinator's thread). */
+  private interface CheckpointedBy {
+    void accept(RealtimeEngine engine, CheckpointCoordinator.Checkpoint checkpoint) throws Exception;
+  }
+
+  /** The source stage of the endless read, or of the keyed count. */
+  private static Stage stage(ExecutablePlan plan, boolean endless) {
     for (Stage stage : plan.stages()) {
-      endless = stage.source() instanceof SourceSpec.UnboundedRead ? stage : endless;
-      counting = stage.inputExchange() != null && stage.inputExchange().isKeyed() ? stage : counting;
+      if (endless
+          ? stage.source() instanceof SourceSpec.UnboundedRead
+          : stage.inputExchange() != null && stage.inputExchange().isKeyed()) {
+        return stage;
+      }
     }
+    throw new AssertionError("no such stage");
+  }
+
+  @Test
+  public void everyCheckpointIsAConsistentCutAndRecordsFlowBetweenThem() throws Exception {
+    PipelineOptions options = options();
+    ExecutablePlan plan = plan(options);
+    List<CheckpointCoordinator.Checkpoint> taken =
+        runUntilCheckpoints(options, plan, (engine, checkpoint) -> {});
+
+    Stage endless = stage(plan, true);
+    Stage counting = stage(plan, false);
     Restored restored = new Restored(plan);
     long lastRecords = 0;
     for (CheckpointCoordinator.Checkpoint checkpoint : taken) {
@@ -176,6 +209,67 @@ public class BarrierCheckpointTest {
           restored.totalCount(counting));
     }
     assertTrue(taken.get(CHECKPOINTS - 1).keys() > 0);
+  }
+
+  /**
+   * With RocksDB state each task writes through its overlay from its barrier on, so the RocksDB
+   * checkpoint taken when every task acked (as {@code EpochCommitter} takes it) holds each count
+   * exactly as it was at its task's barrier: the counts add up to the records emitted before it.
+   */
+  @Test
+  public void withRocksDbEveryRocksDbCheckpointIsAConsistentCut() throws Exception {
+    PipelineOptions options = options("--stateBackend=rocksdb");
+    ExecutablePlan plan = plan(options);
+    Path dir = Files.createTempDirectory("barrier-rocksdb-");
+    try {
+      List<CheckpointCoordinator.Checkpoint> taken =
+          runUntilCheckpoints(
+              options,
+              plan,
+              (engine, checkpoint) ->
+                  engine.rocksDb().checkpoint(dir.resolve(Long.toString(checkpoint.epoch()))));
+      Stage endless = stage(plan, true);
+      Stage counting = stage(plan, false);
+      long lastRecords = 0;
+      for (CheckpointCoordinator.Checkpoint checkpoint : taken) {
+        long records = checkpoint.sourceRecords().get(endless.id());
+        assertThat("records flow between checkpoints", records, greaterThan(lastRecords));
+        lastRecords = records;
+        Path copy = dir.resolve("restored-" + checkpoint.epoch());
+        try (RocksDbStore restored =
+            RocksDbStore.restore(dir.resolve(Long.toString(checkpoint.epoch())), copy)) {
+          assertEquals(
+              "counts in the RocksDB checkpoint of epoch " + checkpoint.epoch(),
+              records + BOUNDED,
+              totalCount(restored, counting));
+        }
+      }
+    } finally {
+      MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+    }
+  }
+
+  /** The counts of keys 0 to 12 in a RocksDB copy, each read in the store of its partition. */
+  @SuppressWarnings("unchecked")
+  private static long totalCount(RocksDbStore db, Stage counting) throws Exception {
+    Coder<Object> keyCoder = (Coder<Object>) counting.inputExchange().keyCoder();
+    long total = 0;
+    for (long key = 0; key < 13; key++) {
+      ByteKey encoded = new ByteKey(CoderUtils.encodeToByteArray(keyCoder, key));
+      KeyedStateStore store =
+          KeyedStateStore.rocksDb(
+              db, counting.id(), Partitioning.partitionOf(encoded, PARALLELISM), keyCoder);
+      Long count =
+          store
+              .get(encoded, key)
+              .state()
+              .state(
+                  StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE),
+                  StateTags.value("count", VarLongCoder.of()))
+              .read();
+      total += count == null ? 0 : count;
+    }
+    return total;
   }
 
   /**
