@@ -259,17 +259,20 @@ public class BarrierCheckpointTest {
       KeyedStateStore store =
           KeyedStateStore.rocksDb(
               db, counting.id(), Partitioning.partitionOf(encoded, PARALLELISM), keyCoder);
-      Long count =
-          store
-              .get(encoded, key)
-              .state()
-              .state(
-                  StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE),
-                  StateTags.value("count", VarLongCoder.of()))
-              .read();
-      total += count == null ? 0 : count;
+      total += count(store.get(encoded, key));
     }
     return total;
+  }
+
+  /** The count {@link CountPerKey} keeps for one key, 0 if none. */
+  private static long count(KeyedStateStore.KeyState key) {
+    Long count =
+        key.state()
+            .state(
+                StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE),
+                StateTags.value("count", VarLongCoder.of()))
+            .read();
+    return count == null ? 0 : count;
   }
 
   /**
@@ -338,13 +341,7 @@ public class BarrierCheckpointTest {
       long total = 0;
       for (KeyedStateStore store : storesOf(stage)) {
         for (KeyedStateStore.KeyState key : store.all()) {
-          Long count =
-              key.state()
-                  .state(
-                      StateNamespaces.window(GlobalWindow.Coder.INSTANCE, GlobalWindow.INSTANCE),
-                      StateTags.value("count", VarLongCoder.of()))
-                  .read();
-          total += count == null ? 0 : count;
+          total += count(key);
         }
       }
       return total;

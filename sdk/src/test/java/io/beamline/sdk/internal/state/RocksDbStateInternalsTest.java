@@ -14,12 +14,20 @@ public class RocksDbStateInternalsTest extends StateInternalsTest {
 
   private RocksDbStore store;
 
+  /** Whether the test thread writes through an overlay (a subclass runs the contract so). */
+  protected boolean overlaid() {
+    return false;
+  }
+
   @Override
   protected StateInternals createStateInternals() {
     try {
       store = RocksDbStore.open(folder.newFolder("db").toPath());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (overlaid()) {
+      store.overlayThisThread();
     }
     return store.stateInternals(StoreFixtures.prefix(1, "key"), "key");
   }
